@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` (a working demo on SQLite) and `make test` (the suite on PostgreSQL).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_ROWS ?= 5000
+
+.PHONY: run test lint install clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --verbosity 0
+	DEBUG=$${DEBUG:-true} $(PY) manage.py generate_demo_data --rows $(DEMO_ROWS) --if-empty
+	@echo ""
+	@echo "Serving on http://127.0.0.1:8001/ (Ctrl-C stops it)"
+	@echo "  GraphQL playground: http://127.0.0.1:8001/graphql"
+	@echo "  REST API docs:      http://127.0.0.1:8001/api/v1/docs"
+	@echo ""
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8001
+
+test: $(STAMP)
+	$(PY) -m tools.with_postgres $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache

@@ -1,0 +1,1 @@
+"""Strawberry GraphQL API over the studies query layer (issue 4)."""

@@ -1,0 +1,50 @@
+"""Model fields for the hospital's wall-clock times."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+
+
+class WallClockDateTimeField(models.DateTimeField):
+    """A local wall-clock time with no zone, stored and read back unchanged.
+
+    On PostgreSQL the column is ``timestamp without time zone``: Django's default ``timestamptz`` would
+    interpret the value in the session's ``TimeZone`` on the way in and out, so a session (or a ``psql``
+    user, or a bulk loader) with another zone would see shifted times, and times in a DST gap would move.
+    An aware datetime handed in is first expressed in the hospital's ``TIME_ZONE``.
+    """
+
+    description = "Wall-clock date and time without time zone"
+
+    def db_type(self, connection) -> str:
+        if connection.vendor == "postgresql":
+            return "timestamp without time zone"
+        return super().db_type(connection)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if not prepared:
+            value = self.get_prep_value(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
+        if connection.vendor == "postgresql":
+            return value
+        return connection.ops.adapt_datetimefield_value(value)
+
+
+class CodePointCharField(models.CharField):
+    """Text that PostgreSQL compares and sorts by code point (the ``"C"`` collation).
+
+    Code-point order is what the legacy DuckDB backend sorted by, it is the same on every operating system
+    (a glibc upgrade cannot silently reorder an index), and it makes btree builds and sorts cheaper. Case-
+    insensitive matching (ILIKE, trigram search) is unaffected for the ASCII and CJK text of this data.
+    """
+
+    def db_parameters(self, connection):
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters

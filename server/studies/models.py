@@ -1,0 +1,75 @@
+"""The examination record ("study"), on the legacy table name so that SQL written for it keeps working."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+
+from server.studies.fields import CodePointCharField, WallClockDateTimeField
+
+# The fields the free-text search (`q` in the REST contract) looks in, in one place for every consumer.
+# On PostgreSQL each has a trigram GIN index (migration 0002) that serves a case-insensitive substring match.
+SEARCHED_FIELDS = (
+    "exam_id",
+    "medical_record_no",
+    "application_order_no",
+    "patient_name",
+    "exam_description",
+    "exam_item",
+)
+
+
+class Study(models.Model):
+    """One radiology examination, with the 18 fields of the legacy contract and when it was imported."""
+
+    exam_id = CodePointCharField(max_length=64, primary_key=True)
+    medical_record_no = CodePointCharField(max_length=64, null=True, blank=True)
+    application_order_no = CodePointCharField(max_length=64, null=True, blank=True)
+    patient_name = CodePointCharField(max_length=200)
+    patient_gender = CodePointCharField(max_length=16, null=True, blank=True)
+    patient_birth_date = models.DateField(null=True, blank=True)
+    patient_age = models.SmallIntegerField(null=True, blank=True)
+    exam_status = CodePointCharField(max_length=64)
+    exam_source = CodePointCharField(max_length=64)
+    exam_item = CodePointCharField(max_length=100)
+    exam_description = CodePointCharField(max_length=500, null=True, blank=True)
+    exam_room = CodePointCharField(max_length=100, null=True, blank=True)
+    exam_equipment = CodePointCharField(max_length=100, null=True, blank=True)
+    equipment_type = CodePointCharField(max_length=32, null=True, blank=True)
+    order_datetime = WallClockDateTimeField()
+    check_in_datetime = WallClockDateTimeField(null=True, blank=True)
+    report_certification_datetime = WallClockDateTimeField(null=True, blank=True)
+    certified_physician = CodePointCharField(max_length=200, null=True, blank=True)
+    imported_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "medical_examinations_fact"
+        verbose_name_plural = "studies"
+        ordering = ("-order_datetime", "-exam_id")
+        # Each index is paid for on every load (measured: about 2 s per btree per million rows), so only
+        # those a query needs are kept. Exact matches on the searched fields (chart number, order number,
+        # exam item) use their trigram GIN indexes (migration 0002), which also serve equality.
+        indexes = [
+            # Sorts of the contract, each with exam_id as the tie-breaker so that paging is stable; the
+            # order-time index also serves date ranges and the landing page.
+            models.Index(fields=["-order_datetime", "-exam_id"], name="study_order_dt_idx"),
+            # check_in_datetime is nullable and nulls sort last in both directions, so the descending sort has
+            # an index of its own with NULLS LAST (PostgreSQL only, migration 0002: SQLite cannot declare it).
+            models.Index(fields=["check_in_datetime", "exam_id"], name="study_check_in_asc_idx"),
+            models.Index(fields=["patient_name", "exam_id"], name="study_patient_name_idx"),
+            # Filters whose values split the table into large groups, paired with the default sort.
+            models.Index(fields=["exam_status", "-order_datetime"], name="study_status_idx"),
+            models.Index(fields=["exam_source", "-order_datetime"], name="study_source_idx"),
+            models.Index(fields=["equipment_type", "-order_datetime"], name="study_equipment_type_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(patient_age__isnull=True) | Q(patient_age__gte=0, patient_age__lte=150),
+                name="study_patient_age_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the patient's name: model reprs end up in logs and tracebacks.
+        return f"Study {self.exam_id}"

@@ -1,0 +1,40 @@
+"""Shared test set-up: the suite runs on a real PostgreSQL (``make test`` provides one), never on SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if not engine.endswith("postgresql"):
+        pytest.exit("The tests need PostgreSQL: run them with `make test` or set DATABASE_URL.", returncode=2)
+
+
+def study_values(exam_id: str = "20250000001", **overrides) -> dict:
+    """A complete, valid study as model keyword arguments; tests override what they care about."""
+    values = {
+        "exam_id": exam_id,
+        "medical_record_no": "00123456",
+        "application_order_no": exam_id,
+        "patient_name": "王小明",
+        "patient_gender": "M",
+        "patient_birth_date": dt.date(1958, 3, 14),
+        "patient_age": 67,
+        "exam_status": "終審報告",
+        "exam_source": "門診",
+        "exam_item": "300727239",
+        "exam_description": "Brain CT  Routine(-C)",
+        "exam_room": "CT750",
+        "exam_equipment": "GE Revolution CT",
+        "equipment_type": "CT",
+        "order_datetime": dt.datetime(2025, 11, 6, 10, 30, 0),
+        "check_in_datetime": dt.datetime(2025, 11, 6, 11, 2, 15),
+        "report_certification_datetime": dt.datetime(2025, 11, 6, 15, 45, 59),
+        "certified_physician": "陳建志",
+    }
+    values.update(overrides)
+    return values

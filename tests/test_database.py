@@ -1,0 +1,55 @@
+"""The database itself: the schema comes from the migrations alone, and the locale lets trigrams work."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_character_type_gives_chinese_text_trigrams():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT show_trgm('王小明')")
+        (trigrams,) = cursor.fetchone()
+    assert len(trigrams) >= 3, "a C character type yields no trigrams for Chinese text"
+
+
+def test_the_search_fields_have_trigram_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'medical_examinations_fact' "
+            "AND indexdef LIKE '%gin_trgm_ops%' ORDER BY 1"
+        )
+        names = [row[0] for row in cursor.fetchall()]
+    assert names == sorted(
+        f"study_{field}_trgm_idx"
+        for field in (
+            "exam_id",
+            "medical_record_no",
+            "application_order_no",
+            "patient_name",
+            "exam_description",
+            "exam_item",
+        )
+    )
+
+
+def test_models_and_migrations_agree():
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrations_apply_from_zero_and_back():
+    call_command("migrate", "studies", "zero", verbosity=0)
+    assert "medical_examinations_fact" not in connection.introspection.table_names()
+    call_command("migrate", verbosity=0)
+    assert "medical_examinations_fact" in connection.introspection.table_names()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'study_%%_trgm_idx'")
+        assert cursor.fetchone() == (6,)
