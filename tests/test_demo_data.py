@@ -91,3 +91,12 @@ def test_the_command_keeps_existing_data_unless_told():
     assert Study.objects.count() == 10
     call_command("generate_demo_data", rows=20, seed=1, replace=True, verbosity=0)
     assert Study.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_loading_demo_data_bumps_the_data_version():
+    from server.studies.services import current_data_version
+
+    before = current_data_version()
+    call_command("generate_demo_data", rows=5, verbosity=0)
+    assert current_data_version() == before + 1

@@ -10,6 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from server.studies import bulk
 from server.studies.demo_data import generate_studies
 from server.studies.models import Study
+from server.studies.services import bump_data_version
 
 # Below this many rows, rebuilding every index costs more than maintaining it row by row.
 DEFER_INDEXES_FROM = 20_000
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                     written = bulk.write_studies(generate_studies(rows, seed), using=database, freeze=True)
             else:
                 written = bulk.write_studies(generate_studies(rows, seed), using=database, freeze=True)
+            bump_data_version(using=database)
             bulk.analyze(connection)
         elapsed = time.perf_counter() - started
         rate = written / elapsed if elapsed else 0

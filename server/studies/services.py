@@ -1,0 +1,24 @@
+"""Writes that other parts of the product call (HackSoft's "services"); reads live in ``selectors``."""
+
+from __future__ import annotations
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import F
+from django.db.models.functions import Now
+
+from server.studies.models import DataVersion
+
+
+def bump_data_version(using: str = DEFAULT_DB_ALIAS) -> int:
+    """Mark the studies table as changed; call it inside the transaction that changed it.
+
+    Returns the new version. Caches keyed by the old version are thereby invalid in every process.
+    """
+    DataVersion.objects.using(using).get_or_create(id=1)
+    DataVersion.objects.using(using).filter(id=1).update(version=F("version") + 1, changed_at=Now())
+    return DataVersion.objects.using(using).values_list("version", flat=True).get(id=1)
+
+
+def current_data_version(using: str = DEFAULT_DB_ALIAS) -> int:
+    """The version caches are keyed by; 0 before anything was ever loaded."""
+    return DataVersion.objects.using(using).filter(id=1).values_list("version", flat=True).first() or 0
