@@ -7,6 +7,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import models
+from django.db.models import lookups
 
 
 class WallClockDateTimeField(models.DateTimeField):
@@ -48,3 +49,17 @@ class CodePointCharField(models.CharField):
         if connection.vendor == "postgresql":
             parameters["collation"] = "C"
         return parameters
+
+
+@CodePointCharField.register_lookup
+class TrigramIndexableIContains(lookups.IContains):
+    """``icontains`` as ``col ILIKE '%term%'`` on PostgreSQL, so that the column's trigram index serves it.
+
+    Django's own ``icontains`` is ``UPPER(col) LIKE UPPER(...)``, which no index on ``col`` can answer. Both
+    fold ASCII case only under the "C" collation, so results are the same; SQLite keeps Django's SQL.
+    """
+
+    def as_postgresql(self, compiler, connection):
+        lhs_sql, lhs_params = lookups.Lookup.process_lhs(self, compiler, connection)  # no UPPER() cast
+        rhs_sql, rhs_params = self.process_rhs(compiler, connection)  # '%' + escaped term + '%'
+        return f"{lhs_sql} ILIKE {rhs_sql}", (*lhs_params, *rhs_params)

@@ -20,5 +20,15 @@ def bump_data_version(using: str = DEFAULT_DB_ALIAS) -> int:
 
 
 def current_data_version(using: str = DEFAULT_DB_ALIAS) -> int:
-    """The version caches are keyed by; 0 before anything was ever loaded."""
+    """The number of changes so far; 0 before anything was ever loaded."""
     return DataVersion.objects.using(using).filter(id=1).values_list("version", flat=True).first() or 0
+
+
+def data_version_key(using: str = DEFAULT_DB_ALIAS) -> tuple:
+    """What caches of whole-table facts are keyed by: the version and when it changed.
+
+    The time makes the key unique even if a rolled-back transaction (a failed import, a test) had bumped the
+    counter to the same number over different data.
+    """
+    row = DataVersion.objects.using(using).filter(id=1).values_list("version", "changed_at").first()
+    return row or (0, None)

@@ -1,0 +1,211 @@
+"""Study search: filters, free text, ordering and paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q, QuerySet
+
+from server.studies.columns import STUDY_FIELDS
+from server.studies.models import SEARCHED_FIELDS, Study
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_SEARCH_LENGTH = 200
+
+
+class InvalidQuery(ValueError):
+    """An argument the query layer refuses; the message is safe to show to the client."""
+
+
+@dataclass(frozen=True)
+class StudyFilters:
+    """Everything the contract's search accepts. Empty tuples and ``None`` mean "no condition".
+
+    Multi-valued fields match any of their values; the date bounds are inclusive, on order_datetime.
+    """
+
+    search: str | None = None
+    exam_statuses: tuple[str, ...] = ()
+    exam_sources: tuple[str, ...] = ()
+    exam_items: tuple[str, ...] = ()
+    equipment_types: tuple[str, ...] = ()
+    patient_genders: tuple[str, ...] = ()
+    exam_rooms: tuple[str, ...] = ()
+    exam_equipments: tuple[str, ...] = ()
+    certified_physicians: tuple[str, ...] = ()
+    exam_ids: tuple[str, ...] = ()
+    application_order_no: str | None = None
+    medical_record_no: str | None = None
+    patient_age_min: int | None = None
+    patient_age_max: int | None = None
+    order_datetime_from: dt.datetime | None = None
+    order_datetime_to: dt.datetime | None = None
+
+
+# Model field of each multi-valued filter of StudyFilters.
+_ANY_OF_FIELDS = {
+    "exam_statuses": "exam_status",
+    "exam_sources": "exam_source",
+    "exam_items": "exam_item",
+    "equipment_types": "equipment_type",
+    "patient_genders": "patient_gender",
+    "exam_rooms": "exam_room",
+    "exam_equipments": "exam_equipment",
+    "certified_physicians": "certified_physician",
+    "exam_ids": "exam_id",
+}
+
+SORTABLE_FIELDS = (
+    "order_datetime",
+    "check_in_datetime",
+    "report_certification_datetime",
+    "patient_name",
+    "patient_age",
+    "exam_id",
+)
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One sort key; ``field`` is one of SORTABLE_FIELDS."""
+
+    field: str
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        if self.field not in SORTABLE_FIELDS:
+            raise InvalidQuery(f"Cannot sort by {self.field!r}")
+
+
+DEFAULT_SORT: tuple[Sort, ...] = (Sort("order_datetime", descending=True),)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a search: the studies on it and the total before paging."""
+
+    total: int
+    offset: int
+    limit: int
+    results: list[Study] = field(default_factory=list)
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.results) < self.total
+
+
+def search_terms(text: str | None) -> list[str]:
+    """The whitespace-separated terms of a free-text search; blank text has none."""
+    if text is None:
+        return []
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise InvalidQuery(f"Search text must be at most {MAX_SEARCH_LENGTH} characters")
+    if "\x00" in text:
+        raise InvalidQuery("Search text must not contain NUL characters")
+    return text.split()
+
+
+def search_condition(text: str | None) -> Q:
+    """Every term must occur, case-insensitively, as a substring of at least one searched field."""
+    condition = Q()
+    for term in search_terms(text):
+        any_field = Q()
+        for name in SEARCHED_FIELDS:
+            any_field |= Q(**{f"{name}__icontains": term})
+        condition &= any_field
+    return condition
+
+
+def filter_condition(filters: StudyFilters) -> Q:
+    """The WHERE clause of ``filters`` as one ``Q``, for callers that combine it with their own."""
+    condition = search_condition(filters.search)
+    for attribute, model_field in _ANY_OF_FIELDS.items():
+        values = [value for value in getattr(filters, attribute) if value != ""]
+        if values:
+            condition &= Q(**{f"{model_field}__in": values})
+    for name in ("application_order_no", "medical_record_no"):
+        value = getattr(filters, name)
+        if value:
+            condition &= Q(**{name: value})
+    if filters.patient_age_min is not None:
+        condition &= Q(patient_age__gte=filters.patient_age_min)
+    if filters.patient_age_max is not None:
+        condition &= Q(patient_age__lte=filters.patient_age_max)
+    start, end = filters.order_datetime_from, filters.order_datetime_to
+    if start is not None and end is not None and start > end:
+        raise InvalidQuery("The start of the date range is after its end")
+    if start is not None:
+        condition &= Q(order_datetime__gte=start)
+    if end is not None:
+        condition &= Q(order_datetime__lte=end)
+    return condition
+
+
+def filter_studies(
+    filters: StudyFilters | None = None, queryset: QuerySet[Study] | None = None
+) -> QuerySet[Study]:
+    """The studies matching ``filters``, unordered."""
+    queryset = Study.objects.all() if queryset is None else queryset
+    if filters is None:
+        return queryset
+    return queryset.filter(filter_condition(filters))
+
+
+def order_studies(queryset: QuerySet[Study], sorts: Sequence[Sort] = DEFAULT_SORT) -> QuerySet[Study]:
+    """Order by ``sorts``, nulls last, then by exam_id in the direction of the first key.
+
+    exam_id is unique, so the order is total and pages never overlap or skip a study.
+    """
+    sorts = tuple(sorts) or DEFAULT_SORT
+    expressions = []
+    for sort in sorts:
+        column = F(sort.field)
+        expressions.append(column.desc(nulls_last=True) if sort.descending else column.asc(nulls_last=True))
+        if sort.field == "exam_id":
+            break
+    else:
+        expressions.append(F("exam_id").desc() if sorts[0].descending else F("exam_id").asc())
+    return queryset.order_by(*expressions)
+
+
+def check_page_bounds(offset: int, limit: int) -> None:
+    if offset < 0:
+        raise InvalidQuery("offset must be 0 or more")
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidQuery(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+
+
+def count_studies(queryset: QuerySet[Study]) -> int:
+    """The exact number of studies in ``queryset``."""
+    return queryset.order_by().count()
+
+
+def search_studies(
+    filters: StudyFilters | None = None,
+    sorts: Sequence[Sort] = DEFAULT_SORT,
+    offset: int = 0,
+    limit: int = DEFAULT_PAGE_SIZE,
+    queryset: QuerySet[Study] | None = None,
+) -> Page:
+    """A page of matching studies with the exact total. ``queryset`` lets a caller narrow the columns."""
+    check_page_bounds(offset, limit)
+    matching = filter_studies(filters, queryset)
+    total = count_studies(matching)
+    results = list(order_studies(matching, sorts)[offset : offset + limit]) if offset < total else []
+    return Page(total=total, offset=offset, limit=limit, results=results)
+
+
+def get_study(exam_id: str) -> Study | None:
+    """One study by its exam_id, or None."""
+    return Study.objects.filter(pk=exam_id).first()
+
+
+def iter_study_rows(
+    filters: StudyFilters | None = None, sorts: Sequence[Sort] = DEFAULT_SORT, chunk_size: int = 2000
+) -> Iterator[tuple]:
+    """Every matching study as a tuple in STUDY_FIELDS order, streamed from a server-side cursor (exports)."""
+    rows = order_studies(filter_studies(filters), sorts).values_list(*STUDY_FIELDS)
+    return rows.iterator(chunk_size=chunk_size)
