@@ -61,6 +61,23 @@ if _default_db["ENGINE"].endswith("postgresql"):
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+try:
+    # Access control (server.access): token lifetime, the legacy-frontend escape hatch, login throttling.
+    ACCESS_TOKEN_TTL_HOURS = env.get_int("ACCESS_TOKEN_TTL_HOURS", 12, minimum=1)
+    ALLOW_ANONYMOUS_READ = env.get_bool("ALLOW_ANONYMOUS_READ", False)
+    LOGIN_THROTTLE_WINDOW_MINUTES = env.get_int("LOGIN_THROTTLE_WINDOW_MINUTES", 15, minimum=1)
+    LOGIN_THROTTLE_MAX_PER_USERNAME = env.get_int("LOGIN_THROTTLE_MAX_PER_USERNAME", 5, minimum=1)
+    LOGIN_THROTTLE_MAX_PER_CLIENT = env.get_int("LOGIN_THROTTLE_MAX_PER_CLIENT", 20, minimum=1)
+except env.ConfigurationError as error:
+    env.exit_on_configuration_error(error)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 USE_TZ = False
 USE_I18N = False
 LANGUAGE_CODE = "en-us"
@@ -70,12 +87,40 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.staticfiles",
     "server.studies",
+    "ninja",  # serves Swagger UI's assets itself, so /api/v1/docs loads nothing from a CDN
+    "corsheaders",
+    "server.access",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "rest_compat.middleware.JsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
+
+# The REST facade (rest_compat): export limits and the legacy frontend's origins.
+try:
+    # openpyxl's write-only mode keeps memory flat, but time and file size grow with the rows; Excel itself
+    # stops at 1,048,575 data rows. Larger exports are refused with the count, never truncated.
+    EXPORT_XLSX_MAX_ROWS = env.get_int("EXPORT_XLSX_MAX_ROWS", 100_000, minimum=1)
+    if EXPORT_XLSX_MAX_ROWS > 1_048_575:
+        raise env.ConfigurationError(
+            f"EXPORT_XLSX_MAX_ROWS must be at most 1048575 (Excel's row limit), not {EXPORT_XLSX_MAX_ROWS}"
+        )
+    # CSV is streamed in constant memory; 0 means no limit.
+    EXPORT_CSV_MAX_ROWS = env.get_int("EXPORT_CSV_MAX_ROWS", 0)
+    CORS_ALLOWED_ORIGINS = env.get_list("CORS_ALLOWED_ORIGINS", [])
+    for _origin in CORS_ALLOWED_ORIGINS:
+        _scheme, _, _rest = _origin.partition("://")
+        if _scheme not in {"http", "https"} or not _rest or "/" in _rest:
+            raise env.ConfigurationError(
+                f"CORS_ALLOWED_ORIGINS must list origins like https://host[:port], not {_origin!r}"
+            )
+except env.ConfigurationError as error:
+    env.exit_on_configuration_error(error)
+# The frontend reads the export's file name from Content-Disposition.
+CORS_EXPOSE_HEADERS = ["Content-Disposition"]
 
 ROOT_URLCONF = "server.urls"
 WSGI_APPLICATION = "server.wsgi.application"
