@@ -1,0 +1,203 @@
+"""The legacy REST contract (``shared/CONTRACT.md``) on django-ninja, mounted at ``/api/v1/``.
+
+Views are thin: they validate parameters (``params``), call the study query layer that GraphQL uses too, and
+write the contract's JSON (``presentation``, ``responses``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Router
+from ninja.errors import HttpError, ValidationError, ValidationErrorContext
+
+import server
+from rest_compat import export
+from rest_compat.params import ExportParams, FilterParams, LegacyQueryParser, SearchParams
+from rest_compat.presentation import study_json, study_row
+from rest_compat.responses import JSON_CONTENT_TYPE, CompactJSONRenderer, error_response, json_response
+from rest_compat.schemas import (
+    ErrorOut,
+    FilterOptionsOut,
+    HealthOut,
+    SearchOut,
+    StudyOut,
+    ValidationErrorOut,
+)
+from server.studies import selectors
+from server.studies.selectors import InvalidQuery
+
+logger = logging.getLogger(__name__)
+
+
+class LegacyNinjaAPI(NinjaAPI):
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext]
+    ) -> ValidationError:
+        """FastAPI's 422 items: exactly type, loc, msg and input (ninja drops the input)."""
+        errors = []
+        for context in error_contexts:
+            model = context.model
+            for error in context.pydantic_validation_error.errors(include_url=False):
+                loc = model.__ninja_flatten_map_reverse__.get(error["loc"], error["loc"])
+                errors.append(
+                    {
+                        "type": error["type"],
+                        "loc": [model.__ninja_param_source__, *loc],
+                        "msg": error["msg"],
+                        "input": error.get("input"),
+                    }
+                )
+        return ValidationError(errors)
+
+
+def _json_charset(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The docs views: give /openapi.json the contract's ``application/json; charset=utf-8``."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.get("Content-Type", "").startswith("application/json"):
+            response["Content-Type"] = JSON_CONTENT_TYPE
+        return response
+
+    return wrapper
+
+
+api = LegacyNinjaAPI(
+    title="Radiology studies: legacy REST API",
+    version=server.__version__,
+    description=(
+        "The legacy frontend's contract (v1). Datetimes are hospital wall-clock time, "
+        "`YYYY-MM-DDTHH:MM:SS`; missing values are null."
+    ),
+    urls_namespace="rest_v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    renderer=CompactJSONRenderer(),
+    parser=LegacyQueryParser(),
+    docs_decorator=_json_charset,
+)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(exc.status_code, str(exc))
+
+
+@api.exception_handler(InvalidQuery)
+def _invalid_query(request: HttpRequest, exc: InvalidQuery) -> HttpResponse:
+    return error_response(400, f"Invalid parameter: {exc}")
+
+
+@api.exception_handler(export.ExportTooLarge)
+def _export_too_large(request: HttpRequest, exc: export.ExportTooLarge) -> HttpResponse:
+    return error_response(400, str(exc))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The path only: the query string may hold a patient's name.
+    logger.exception("Unhandled error answering %s %s", request.method, request.path)
+    return error_response(500)
+
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 422: ValidationErrorOut}
+studies = Router(tags=["studies"])
+
+
+# The fixed paths come before /studies/{exam_id}, which would otherwise capture them.
+@studies.get("/search", response={200: SearchOut, **ERRORS}, summary="Search studies")
+def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
+    offset, limit = params.offset_and_limit()
+    filters, sorts = params.to_query()
+    page = selectors.search_studies(filters, sorts, offset=offset, limit=limit)
+    options = selectors.filter_options()
+    return json_response(
+        {
+            "data": [study_json(study_row(study)) for study in page.results],
+            "total": page.total,
+            "page": params.page,
+            "page_size": params.page_size,
+            "filters": {
+                "exam_statuses": options.exam_statuses,
+                "exam_sources": options.exam_sources,
+                "exam_items": options.exam_items,
+            },
+        }
+    )
+
+
+@studies.get(
+    "/export",
+    response={200: None, **ERRORS},
+    summary="Export studies as CSV or XLSX",
+    description=(
+        "The search filters and sort, plus `format` and `exam_ids`. CSV is streamed (UTF-8 with a BOM); XLSX "
+        "is refused above `EXPORT_XLSX_MAX_ROWS` rows, with the count and the limit in the message."
+    ),
+)
+def export_studies(request: HttpRequest, params: Query[ExportParams]) -> Any:
+    file_format = params.export_format()
+    filters, sorts = params.to_query()
+    if file_format == "xlsx":
+        limit = min(settings.EXPORT_XLSX_MAX_ROWS, export.XLSX_HARD_LIMIT)
+    else:
+        limit = settings.EXPORT_CSV_MAX_ROWS
+    if limit:
+        total = _count(filters)
+        if total > limit:
+            raise export.ExportTooLarge(file_format, total, limit)
+    rows = selectors.iter_study_rows(filters, sorts)
+    if file_format == "csv":
+        return export.csv_response(rows)
+    try:
+        return export.xlsx_response(rows, limit)
+    except export.ExportTooLarge:  # rows were imported since the count: count again for the message
+        raise export.ExportTooLarge(file_format, _count(filters), limit) from None
+
+
+def _count(filters: selectors.StudyFilters) -> int:
+    return selectors.count_studies(selectors.filter_studies(filters))
+
+
+@studies.get("/filters/options", response={200: FilterOptionsOut}, summary="Filter drop-down values")
+def filter_options(request: HttpRequest) -> HttpResponse:
+    return json_response(dataclasses.asdict(selectors.filter_options()))
+
+
+@studies.get("/{exam_id}", response={200: StudyOut, 404: ErrorOut}, summary="One study")
+def study_detail(request: HttpRequest, exam_id: str) -> HttpResponse:
+    study = None if "\x00" in exam_id else selectors.get_study(exam_id)
+    if study is None:
+        return error_response(404, "Study not found")
+    return json_response(study_json(study_row(study)))
+
+
+api.add_router("/studies", studies)
+
+
+@api.get(
+    "/health", response={200: HealthOut, 503: HealthOut}, tags=["health"], summary="Liveness and database"
+)
+def health(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.warning("Health check: the database does not answer", exc_info=True)
+        return json_response(
+            {"status": "error", "version": server.__version__, "database": "unavailable"}, status=503
+        )
+    return json_response({"status": "ok", "version": server.__version__, "database": "ok"})
+
+
+__all__ = ["FilterParams", "api"]
