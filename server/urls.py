@@ -1,3 +1,7 @@
 """URL map of the whole product; each API package owns its own sub-tree."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("api/v1/", include("rest_compat.urls")),
+]
