@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "server.middleware.RequestIdMiddleware",  # first: every response, errors included, carries the id
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "rest_compat.middleware.JsonErrorsMiddleware",
