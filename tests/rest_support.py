@@ -86,7 +86,7 @@ FIXED_STUDIES: list[dict] = [
         report_certification_datetime=None,
         certified_physician=None,
     ),
-    # A male patient of 12 in the emergency room, CT.
+    # A boy of 12 in the emergency room, CT, reported by another physician.
     study_values(
         "20250000006",
         medical_record_no="00999999",
@@ -97,8 +97,8 @@ FIXED_STUDIES: list[dict] = [
         exam_status="已報到",
         order_datetime=dt.datetime(2025, 11, 4, 14, 5, 6),
         check_in_datetime=dt.datetime(2025, 11, 4, 14, 20, 0),
-        report_certification_datetime=None,
-        certified_physician=None,
+        report_certification_datetime=dt.datetime(2025, 11, 4, 16, 0, 0),
+        certified_physician="張文華",
     ),
 ]
 
