@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 from django.db import transaction
+from django.db.models import Q
 
 from server.studies import bulk, selectors
 from server.studies.columns import STUDY_FIELDS
@@ -269,3 +270,13 @@ def test_export_rows_stream_every_match_in_order(rows):
     )
     assert [row[0] for row in streamed] == [r["exam_id"] for r in expected]
     assert streamed[0] == tuple(expected[0].values())
+
+
+def test_studies_where_applies_a_condition_compiled_elsewhere(rows):
+    condition = Q(equipment_type="CT") | Q(patient_age__lt=10)
+    assert ids(selectors.studies_where(condition)) == {
+        r["exam_id"]
+        for r in rows
+        if r["equipment_type"] == "CT" or (r["patient_age"] is not None and r["patient_age"] < 10)
+    }
+    assert selectors.studies_where(Q()).count() == len(rows)

@@ -24,6 +24,7 @@ from server.studies.selectors.search import (
     order_studies,
     search_condition,
     search_studies,
+    studies_where,
 )
 from server.studies.selectors.statistics import (
     DurationSummary,
@@ -68,6 +69,7 @@ __all__ = [
     "order_studies",
     "search_condition",
     "search_studies",
+    "studies_where",
     "timeline",
     "turnaround",
 ]

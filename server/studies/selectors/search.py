@@ -154,6 +154,12 @@ def filter_studies(
     return queryset.filter(filter_condition(filters))
 
 
+def studies_where(condition: Q, queryset: QuerySet[Study] | None = None) -> QuerySet[Study]:
+    """The studies matching a condition that a caller compiled itself (GraphQL's lookups), unordered."""
+    queryset = Study.objects.all() if queryset is None else queryset
+    return queryset.filter(condition) if condition else queryset
+
+
 def order_studies(queryset: QuerySet[Study], sorts: Sequence[Sort] = DEFAULT_SORT) -> QuerySet[Study]:
     """Order by ``sorts``, nulls last, then by exam_id in the direction of the first key.
 

@@ -16,6 +16,7 @@ from django.db.models import Aggregate, Avg, Count, F, FloatField, Func, QuerySe
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 
 from server.studies.models import Study
+from server.studies.selectors.search import InvalidQuery
 
 MAX_TIMELINE_PERIODS = 20_000
 
@@ -71,7 +72,7 @@ class Turnaround:
 def count_by(queryset: QuerySet[Study], field_name: str, limit: int | None = None) -> list[ValueCount]:
     """Studies per value of one field, most frequent first (ties in value order); nulls count as a value."""
     if limit is not None and limit < 1:
-        raise ValueError("limit must be at least 1")
+        raise InvalidQuery("limit must be at least 1")
     rows = (
         queryset.order_by()
         .values(field_name)
@@ -110,7 +111,7 @@ def timeline(queryset: QuerySet[Study], granularity: Granularity, field: Timelin
     period, last = min(counts), max(counts)
     while period <= last:
         if len(result) >= MAX_TIMELINE_PERIODS:
-            raise ValueError(
+            raise InvalidQuery(
                 f"The timeline would have more than {MAX_TIMELINE_PERIODS} periods; use a coarser one"
             )
         result.append(PeriodCount(period, counts.get(period, 0)))
