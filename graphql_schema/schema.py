@@ -1,0 +1,120 @@
+"""The GraphQL schema: queries over the study query layer, with the safety extensions.
+
+Resolvers only translate arguments and call ``server.studies.selectors``; they hold no query logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+import strawberry
+from django.conf import settings
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, Info
+from strawberry_django.optimizer import DjangoOptimizerExtension
+from strawberry_django.pagination import OffsetPaginationInput
+
+from graphql_schema import errors as error_handling
+from graphql_schema import limits
+from graphql_schema.filters import StudyFilter, matching_studies
+from graphql_schema.ordering import StudyOrder, to_sorts
+from graphql_schema.scalars import SCALAR_MAP
+from graphql_schema.types import StudyFilterOptions, StudyPage, StudyStatistics, StudyType
+from server.studies import selectors
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description=(
+            f"Studies matching `filters`, in `ordering` (default orderDatetime DESC), one page at a time: "
+            f"`pagination.limit` defaults to {selectors.DEFAULT_PAGE_SIZE} and may be at most "
+            f"{selectors.MAX_PAGE_SIZE}; a larger one is an error."
+        )
+    )
+    def studies(
+        self,
+        info: Info,
+        filters: StudyFilter | None = None,
+        ordering: list[StudyOrder] | None = None,
+        pagination: OffsetPaginationInput | None = None,
+    ) -> StudyPage:
+        offset = pagination.offset if pagination else 0
+        limit = pagination.limit if pagination and pagination.limit is not None else None
+        limit = selectors.DEFAULT_PAGE_SIZE if limit is None or limit is strawberry.UNSET else limit
+        selectors.check_page_bounds(offset, limit)
+        queryset = selectors.order_studies(matching_studies(filters, info), to_sorts(ordering))
+        return StudyPage(queryset=queryset, offset=offset, limit=limit)
+
+    @strawberry.field(description="One study by its exam id; null when there is none.")
+    def study(self, exam_id: str) -> StudyType | None:
+        return selectors.get_study(exam_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The values each drop-down filter offers, from the whole table.")
+    def study_filter_options(self) -> StudyFilterOptions:
+        options = selectors.filter_options()
+        return StudyFilterOptions(
+            exam_statuses=options.exam_statuses,
+            exam_sources=options.exam_sources,
+            exam_items=options.exam_items,
+            equipment_types=options.equipment_types,
+            exam_rooms=options.exam_rooms,
+            exam_equipments=options.exam_equipments,
+        )
+
+    @strawberry.field(description="Dashboard aggregates over the studies matching `filters`.")
+    def study_statistics(self, info: Info, filters: StudyFilter | None = None) -> StudyStatistics:
+        return StudyStatistics(queryset=matching_studies(filters, info))
+
+
+def introspection_enabled() -> bool:
+    """Introspection is on with DEBUG, or when GRAPHQL_INTROSPECTION says so (read per request)."""
+    return bool(getattr(settings, "GRAPHQL_INTROSPECTION", settings.DEBUG))
+
+
+class IntrospectionGate(SchemaExtension):
+    """Refuse ``__schema`` and ``__type`` unless introspection is enabled (``__typename`` stays allowed)."""
+
+    def on_operation(self) -> Iterator[None]:
+        if not introspection_enabled():
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                NoSchemaIntrospectionCustomRule,
+            )
+        yield
+
+
+class StudySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Replaces Strawberry's logging of every error with its message: client errors may quote the
+        # client's input (patient names); internal ones are logged and masked by graphql_schema.errors.
+        # This hook sees the errors of every stage (parse, validation, execution, a failing extension),
+        # which a MaskErrors extension would not.
+        if not introspection_enabled():
+            # "Did you mean ...?" would hand out the schema that disabled introspection keeps private.
+            for error in errors:
+                self.remove_field_suggestion(error)
+        error_handling.process_errors(errors, execution_context)
+
+
+def build_schema() -> StudySchema:
+    return StudySchema(
+        query=Query,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        extensions=[
+            partial(MaxTokensLimiter, max_token_count=limits.MAX_TOKENS),
+            limits.DocumentGuard,  # before every rule that expands fragments
+            partial(QueryDepthLimiter, max_depth=limits.MAX_DEPTH),
+            partial(MaxAliasesLimiter, max_alias_count=limits.MAX_ALIASES),
+            IntrospectionGate,
+            DjangoOptimizerExtension,
+        ],
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,68 @@
+"""Shared helpers of the GraphQL tests: a generated data set and a client that posts to ``/graphql``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from server.studies import bulk
+from server.studies.columns import STUDY_FIELDS
+from server.studies.demo_data import generate_studies
+from server.studies.models import Study
+from server.studies.services import bump_data_version
+
+ROWS = 1200
+SEED = 23
+
+
+@pytest.fixture(scope="module", name="rows")
+def rows_fixture(django_db_setup, django_db_blocker) -> list[dict]:
+    """ROWS generated studies in the database for the module, as dicts for independent computations."""
+    generated = list(generate_studies(ROWS, seed=SEED))
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            bulk.write_studies(generated)
+            bump_data_version()  # filter options are cached per data version
+        yield [dict(zip(STUDY_FIELDS, row, strict=True)) for row in generated]
+        with transaction.atomic():
+            Study.objects.all().delete()
+            bump_data_version()
+
+
+def post(query: str, variables: dict | None = None, **headers) -> tuple[int, dict, object]:
+    """POST a GraphQL request; returns (status, decoded body, response)."""
+    response = Client().post(
+        "/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}),
+        content_type="application/json",
+        headers=headers,
+    )
+    return response.status_code, json.loads(response.content), response
+
+
+def gql(query: str, variables: dict | None = None) -> dict:
+    """The data of a request that must succeed."""
+    status, body, _ = post(query, variables)
+    assert "errors" not in body, body["errors"]
+    assert status == 200
+    return body["data"]
+
+
+def gql_errors(query: str, variables: dict | None = None) -> list[dict]:
+    """The errors of a request that must fail."""
+    _, body, _ = post(query, variables)
+    assert body.get("errors"), body
+    return body["errors"]
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def wall_clock(value) -> str | None:
+    """The API's rendering of a datetime, computed independently of the scalar."""
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S")
