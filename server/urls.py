@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns: list = [
     path("api/v1/", include("rest_compat.urls")),
+    path("", include("graphql_schema.urls")),
 ]
