@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "server.middleware.RequestIdMiddleware",  # first: every response, errors included, carries the id
+    "server.studies.selectors.cache.DataVersionScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "rest_compat.middleware.JsonErrorsMiddleware",

@@ -38,3 +38,13 @@ def study_values(exam_id: str = "20250000001", **overrides) -> dict:
     }
     values.update(overrides)
     return values
+
+
+@pytest.fixture(autouse=True)
+def _fresh_query_cache():
+    """Tests write studies without an import, so the per-version query cache must not outlive a test."""
+    from server.studies.selectors import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -35,6 +35,10 @@ def _special_rows(template: tuple) -> list[tuple]:
             exam_id=exam_id, application_order_no=exam_id, patient_name=name, exam_description=description
         )
         rows.append(tuple(row.values()))
+    # A chart number that is not all digits: short non-digit terms must still be looked for in that field.
+    row = dict(zip(STUDY_FIELDS, template, strict=True))
+    row.update(exam_id="90000000004", medical_record_no="TW-鄧9", patient_name="Ng", exam_description="Other")
+    rows.append(tuple(row.values()))
     return rows
 
 
@@ -86,6 +90,13 @@ def ids(queryset) -> set[str]:
         "o'neil",
         "   ",
         "no-such-thing",
+        "鄧",
+        "w-",
+        "12",
+        "9",
+        "ng",
+        "江 ct",
+        "H7",
     ],
 )
 def test_free_text_matches_an_independent_substring_search(rows, text):
@@ -280,3 +291,12 @@ def test_studies_where_applies_a_condition_compiled_elsewhere(rows):
         if r["equipment_type"] == "CT" or (r["patient_age"] is not None and r["patient_age"] < 10)
     }
     assert selectors.studies_where(Q()).count() == len(rows)
+
+
+def test_totals_are_cached_until_the_data_version_changes(rows):
+    filters = StudyFilters(exam_sources=("健檢",))
+    before = selectors.search_studies(filters).total
+    Study.objects.filter(pk=Study.objects.filter(exam_source="健檢").values("pk")[:1]).delete()
+    assert selectors.search_studies(filters).total == before  # no import happened: the cached total stands
+    bump_data_version()
+    assert selectors.search_studies(filters).total == before - 1

@@ -48,8 +48,8 @@ class Study(models.Model):
         verbose_name_plural = "studies"
         ordering = ("-order_datetime", "-exam_id")
         # Each index is paid for on every load (measured: about 2 s per btree per million rows), so only
-        # those a query needs are kept. Exact matches on the searched fields (chart number, order number,
-        # exam item) use their trigram GIN indexes (migration 0002), which also serve equality.
+        # those a query needs are kept. Exact matches on the chart and order numbers use their trigram GIN
+        # indexes (migrations 0002 and 0004), which also serve equality.
         indexes = [
             # Sorts of the contract, each with exam_id as the tie-breaker so that paging is stable; the
             # order-time index also serves date ranges and the landing page.
@@ -62,6 +62,10 @@ class Study(models.Model):
             models.Index(fields=["exam_status", "-order_datetime"], name="study_status_idx"),
             models.Index(fields=["exam_source", "-order_datetime"], name="study_source_idx"),
             models.Index(fields=["equipment_type", "-order_datetime"], name="study_equipment_type_idx"),
+            # Few distinct values: free text is matched against the values and becomes `IN (...)` on these
+            # (see selectors/text_search.py); they also serve the exact filters and the option lists.
+            models.Index(fields=["exam_item"], name="study_item_idx"),
+            models.Index(fields=["exam_description"], name="study_description_idx"),
         ]
         constraints = [
             models.CheckConstraint(

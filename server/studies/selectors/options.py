@@ -1,18 +1,15 @@
 """The distinct values of the filterable fields, for the frontend's drop-downs.
 
 They are facts about the whole table, which only imports change, so they are computed once per data version
-and cached in the process: a request costs one primary-key read of the version.
+and cached in the process (``cache.cached``).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-from django.db import connection
-
 from server.studies.models import Study
-from server.studies.services import data_version_key
+from server.studies.selectors.cache import cached
 
 OPTION_FIELDS = ("exam_status", "exam_source", "exam_item", "equipment_type", "exam_room", "exam_equipment")
 
@@ -29,35 +26,21 @@ class FilterOptions:
     exam_equipments: list[str]
 
 
-_cache: dict[tuple, FilterOptions] = {}
-_lock = threading.Lock()
-
-
 def distinct_values(field_name: str) -> list[str]:
     """Distinct non-empty values of one column, in code-point order (the column's collation on PostgreSQL)."""
     values = (
-        Study.objects.exclude(**{f"{field_name}__isnull": True})
-        .exclude(**{field_name: ""})
+        Study.objects.filter(**{f"{field_name}__gt": ""})  # neither null nor empty
         .order_by(field_name)
         .values_list(field_name, flat=True)
         .distinct()
     )
-    result = list(values)
-    if connection.vendor != "postgresql":
-        result.sort()  # SQLite's default collation is already binary; this only makes it explicit
-    return result
+    return sorted(values)  # SQLite's binary collation gives the same order; sorting makes it explicit
 
 
 def filter_options() -> FilterOptions:
     """The options of the current data version, computed at most once per version and process."""
-    version = data_version_key()
-    cached = _cache.get(version)
-    if cached is not None:
-        return cached
-    with _lock:
-        cached = _cache.get(version)
-        if cached is None:
-            cached = FilterOptions(*(distinct_values(name) for name in OPTION_FIELDS))
-            _cache.clear()
-            _cache[version] = cached
-    return cached
+    return cached(("filter_options",), _compute_filter_options)
+
+
+def _compute_filter_options() -> FilterOptions:
+    return FilterOptions(*(distinct_values(name) for name in OPTION_FIELDS))

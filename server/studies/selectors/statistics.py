@@ -16,6 +16,7 @@ from django.db.models import Aggregate, Avg, Count, F, FloatField, Func, QuerySe
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 
 from server.studies.models import Study
+from server.studies.selectors.cache import cached, query_key
 from server.studies.selectors.search import InvalidQuery
 
 MAX_TIMELINE_PERIODS = 20_000
@@ -70,6 +71,14 @@ class Turnaround:
 
 
 def count_by(queryset: QuerySet[Study], field_name: str, limit: int | None = None) -> list[ValueCount]:
+    """Studies per value of one field, most frequent first; cached per data version."""
+    return cached(
+        query_key(queryset.order_by(), "count_by", field_name, limit),
+        lambda: _count_by(queryset, field_name, limit),
+    )
+
+
+def _count_by(queryset: QuerySet[Study], field_name: str, limit: int | None = None) -> list[ValueCount]:
     """Studies per value of one field, most frequent first (ties in value order); nulls count as a value."""
     if limit is not None and limit < 1:
         raise InvalidQuery("limit must be at least 1")
@@ -95,6 +104,12 @@ def _next_period(day: dt.date, granularity: Granularity) -> dt.date:
 
 
 def timeline(queryset: QuerySet[Study], granularity: Granularity, field: TimelineField) -> list[PeriodCount]:
+    """Studies per period; cached per data version."""
+    key = query_key(queryset.order_by(), "timeline", granularity, field)
+    return cached(key, lambda: _timeline(queryset, granularity, field))
+
+
+def _timeline(queryset: QuerySet[Study], granularity: Granularity, field: TimelineField) -> list[PeriodCount]:
     """Studies per period of one datetime field, from the first to the last period, empty periods as 0."""
     column = field.value
     rows = (
@@ -160,6 +175,12 @@ class PercentileCont(Aggregate):
 
 
 def duration_summary(queryset: QuerySet[Study], start: str, end: str) -> DurationSummary:
+    """Minutes from ``start`` to ``end``; cached per data version."""
+    key = query_key(queryset.order_by(), "duration", start, end)
+    return cached(key, lambda: _duration_summary(queryset, start, end))
+
+
+def _duration_summary(queryset: QuerySet[Study], start: str, end: str) -> DurationSummary:
     """Count, mean, median and 90th percentile of the minutes from ``start`` to ``end``."""
     pairs = queryset.order_by().filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
     pairs = pairs.annotate(minutes=MinutesBetween(F(end), F(start)))

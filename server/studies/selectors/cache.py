@@ -1,0 +1,91 @@
+"""A per-process cache of whole-query facts (totals, option lists, statistics), keyed by the data version.
+
+Studies change only through imports (and the demo generator), and every such write bumps the data version in
+the database in the same transaction. A fact computed under one version therefore stays true until the next
+bump, in every worker; reading the version costs one primary-key lookup per use. Entries of older versions
+are dropped as soon as a new version is seen.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from typing import TypeVar
+
+from django.core.exceptions import EmptyResultSet
+from django.db.models import QuerySet
+
+from server.studies.services import data_version_key
+
+T = TypeVar("T")
+MAX_ENTRIES = 4096
+
+_lock = threading.Lock()
+_version: tuple | None = None
+_entries: OrderedDict[Hashable, object] = OrderedDict()
+
+
+# Within one request the data version is read once (see DataVersionScopeMiddleware); elsewhere, every time.
+_request_scope: ContextVar[dict | None] = ContextVar("data_version_scope", default=None)
+
+
+def current_version() -> tuple:
+    scope = _request_scope.get()
+    if scope is None:
+        return data_version_key()
+    if "version" not in scope:
+        scope["version"] = data_version_key()
+    return scope["version"]
+
+
+class DataVersionScopeMiddleware:
+    """Read the data version at most once per request, however many cached facts the request uses."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request_scope.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _request_scope.reset(token)
+
+
+def cached(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per data version and key; the most recently used MAX_ENTRIES are kept."""
+    global _version
+    version = current_version()
+    with _lock:
+        if version != _version:
+            _entries.clear()
+            _version = version
+        elif key in _entries:
+            _entries.move_to_end(key)
+            return _entries[key]  # type: ignore[return-value]
+    value = compute()  # outside the lock: a slow query must not stall other threads
+    with _lock:
+        if version == _version:
+            _entries[key] = value
+            if len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+    return value
+
+
+def query_key(queryset: QuerySet, *extra: Hashable) -> Hashable:
+    """A key naming exactly the rows of ``queryset``: its SQL and parameters, whoever built it."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a condition that can match nothing, such as `IN ()`
+        sql, params = "EMPTY", ()
+    return (sql, repr(tuple(params)), *extra)  # repr: a parameter may be an unhashable list
+
+
+def clear() -> None:
+    """Forget everything (tests that change rows without an import)."""
+    global _version
+    with _lock:
+        _entries.clear()
+        _version = None
