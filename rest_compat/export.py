@@ -6,6 +6,7 @@ row limit is refused before any work (``ExportTooLarge``), with the count and th
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -39,6 +40,18 @@ class ExportTooLarge(Exception):
         )
 
 
+@contextlib.contextmanager
+def _closing(rows: Iterable[tuple]) -> Iterator[None]:
+    """Close a row generator however its consumer stops (a client gone mid-download, a refused XLSX), so
+    that the server-side cursor behind it is closed at once, not whenever the garbage collector runs."""
+    try:
+        yield
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
 def export_filename(extension: str, now: dt.datetime | None = None) -> str:
     """``studies_export_YYYYMMDD_HHMMSS.csv`` in the hospital's wall-clock time (``USE_TZ`` is off)."""
     now = now or timezone.now()
@@ -59,14 +72,15 @@ def csv_chunks(rows: Iterable[tuple]) -> Iterator[bytes]:
     buffer.write(UTF8_BOM)
     writer.writerow(STUDY_FIELDS)
     pending = 0
-    for row in rows:
-        writer.writerow(present_row(row))  # csv writes None as an empty field
-        pending += 1
-        if pending == CSV_ROWS_PER_CHUNK:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
+    with _closing(rows):
+        for row in rows:
+            writer.writerow(present_row(row))  # csv writes None as an empty field
+            pending += 1
+            if pending == CSV_ROWS_PER_CHUNK:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+                pending = 0
     yield buffer.getvalue().encode("utf-8")
 
 
@@ -106,13 +120,26 @@ def write_xlsx(rows: Iterable[tuple], target: Any, limit: int) -> int:
     sheet = workbook.create_sheet("studies")
     sheet.append(list(STUDY_FIELDS))
     count = 0
-    for row in rows:
-        count += 1
-        if count > limit:
-            raise ExportTooLarge("xlsx", count, limit)
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    try:
+        with _closing(rows):
+            for row in rows:
+                count += 1
+                if count > limit:
+                    raise ExportTooLarge("xlsx", count, limit)
+                sheet.append([_xlsx_cell(sheet, value) for value in row])
+    except BaseException:
+        _discard(sheet)
+        raise
     workbook.save(target)
     return count
+
+
+def _discard(sheet: Any) -> None:
+    """Close an abandoned write-only sheet and delete its temporary file (openpyxl keeps it until exit)."""
+    sheet.close()
+    writer = getattr(sheet, "_writer", None)
+    if writer is not None:
+        writer.cleanup()
 
 
 def xlsx_response(rows: Iterable[tuple], limit: int) -> FileResponse:
