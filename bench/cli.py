@@ -1,0 +1,61 @@
+"""``python -m bench [--rows N] [--skip-import] [--quick]``: run the benchmark, print its table, save JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench import database, report
+from bench.run import VAR_DIR, Options, log, run
+
+QUICK_ROWS = 50_000
+
+
+def parse(argv: list[str]) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--rows", type=int, help="studies to generate (default 1,000,000; --quick: 50,000)")
+    parser.add_argument("--quick", action="store_true", help="a short run: fewer rows, requests and seconds")
+    parser.add_argument(
+        "--skip-import", action="store_true", help="skip the legacy file and the import section"
+    )
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--requests", type=int, help="measured requests per query and API (default 200)")
+    parser.add_argument("--warmup", type=int, help="unmeasured requests first (default 20)")
+    parser.add_argument("--duration", type=float, help="seconds of each throughput run (default 10)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients of the throughput runs")
+    parser.add_argument("--keep-db", action="store_true", help="leave the benchmark database in place")
+    parser.add_argument("--output", type=Path, default=VAR_DIR / "latest.json", help="where the JSON goes")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    rows = args.rows if args.rows is not None else QUICK_ROWS if quick else 1_000_000
+    if rows < 1:
+        parser.error("--rows must be at least 1")
+    return Options(
+        rows=rows,
+        seed=args.seed,
+        quick=quick,
+        skip_import=args.skip_import,
+        warmup=args.warmup if args.warmup is not None else 5 if quick else 20,
+        requests=args.requests if args.requests is not None else 50 if quick else 200,
+        duration=args.duration if args.duration is not None else 3.0 if quick else 10.0,
+        clients=args.clients,
+        keep_db=args.keep_db,
+        url=database.bench_url(),
+        output=args.output,
+        work_dir=args.output.parent,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        options = parse(argv)
+        result = run(options, argv)
+    except database.BenchError as error:
+        log(f"error: {error}")
+        return 1
+    report.write_json(result, options.output)
+    print(report.render(result), end="")
+    log(f"wrote {options.output}")
+    return 0

@@ -1,0 +1,120 @@
+"""The floor of a query: the time PostgreSQL itself takes for the SQL the API runs to answer it.
+
+The SQL is captured in this process (Django configured on the benchmark database) while the API's own code
+answers the same request through Django's test client, with the per-process caches emptied first: so it is
+the page query and the exact count, exactly as the API would send them cold. Only statements on the studies
+table count (not the token lookup or the data-version read, which are the API's own overhead).
+
+Each statement is then timed on Django's own psycopg connection (the same session settings, JIT off) through
+a ``ClientCursor``: the parameters are already inlined as Django's client-side binding inlines them, and no
+statement is ever prepared server-side, so PostgreSQL never switches a ``LIKE`` to a slower generic plan.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+from bench.client import Request
+from bench.stats import summarize
+
+STUDY_TABLE = '"medical_examinations_fact"'
+
+
+def reset_process_caches() -> None:
+    """Empty the query layer's per-process caches (totals, options), whichever of them exist."""
+    for module_name, attribute in (
+        ("server.studies.selectors.cache", "clear"),
+        ("server.studies.selectors.options", "_cache"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        target = getattr(module, attribute, None)
+        if callable(target):
+            target()
+        elif hasattr(target, "clear"):
+            target.clear()
+
+
+def warm_options() -> None:
+    from server.studies import selectors
+
+    selectors.filter_options()
+
+
+def capture(request: Request, token: str | None, page: bool) -> tuple[int, list[str]]:
+    """The status and the studies-table statements of answering ``request`` cold, in this process.
+
+    For a page of studies only the page query (the one with ORDER BY) and the count are kept: the filter
+    options that the REST search also returns, and whatever helper facts the query layer caches per data
+    version, are not part of that floor. For everything else every studies-table statement is kept.
+    """
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    reset_process_caches()
+    if page:
+        warm_options()
+    client = Client()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with CaptureQueriesContext(connection) as captured:
+        if request.method == "GET":
+            response = client.get(request.path, headers=headers)
+        else:
+            response = client.generic(
+                request.method,
+                request.path,
+                request.body or b"",
+                content_type=request.headers.get("Content-Type", "application/json"),
+                headers=headers,
+            )
+        if getattr(response, "streaming", False):
+            for _ in response.streaming_content:
+                pass
+    statements = [query["sql"] for query in captured.captured_queries if STUDY_TABLE in query["sql"]]
+    if page:
+        # The page and its count; not the query layer's own cached helpers (probes, distinct values).
+        statements = [s for s in statements if "COUNT(" in s.upper() or " ORDER BY " in s.upper()]
+    return response.status_code, statements
+
+
+def run_statements(cursor, statements: list[str]) -> tuple[float, list[float]]:
+    """Execute every statement and fetch all its rows; total and per-statement time in ms."""
+    each = []
+    for statement in statements:
+        started = time.perf_counter()
+        cursor.execute(statement)
+        if cursor.description is not None:
+            cursor.fetchall()
+        each.append((time.perf_counter() - started) * 1000)
+    return sum(each), each
+
+
+def measure(statements: list[str], warmup: int, count: int) -> dict:
+    """Percentiles of running ``statements`` one after another, ``count`` times after ``warmup``."""
+    import psycopg
+    from django.db import connection
+
+    if not statements:
+        return {"n": 0, "statements": 0}
+    connection.ensure_connection()
+    raw = connection.connection  # psycopg's connection under Django's: the same session settings
+    totals, per_statement = [], [[] for _ in statements]
+    with psycopg.ClientCursor(raw) as cursor:
+        for _ in range(warmup):
+            run_statements(cursor, statements)
+        for _ in range(count):
+            total, each = run_statements(cursor, statements)
+            totals.append(total)
+            for index, value in enumerate(each):
+                per_statement[index].append(value)
+    result = summarize(totals)
+    result["statements"] = len(statements)
+    result["statement_p50_ms"] = [summarize(values)["p50_ms"] for values in per_statement]
+    result["sql"] = [
+        statement if len(statement) <= 2000 else statement[:2000] + " ..." for statement in statements
+    ]
+    return result

@@ -1,0 +1,350 @@
+"""The benchmark's one table (plain text, aligned) and its targets from issue 7, each marked PASS or FAIL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+SECTIONS = ("1. Data", "2. Import", "3. Queries", "4. Throughput", "5. Export")
+
+# Issue 7's targets at 1,000,000 studies on a 2-core machine.
+LANDING_P50_MS = 10.0
+OTHER_P95_MS = 100.0
+OPTIONS_P50_MS = 2.0
+OVERHEAD_MS = 5.0
+IMPORT_RATIO = 1.5
+INCREMENT_SECONDS = 5.0
+EXPORT_ROWS_PER_S = 50_000
+EXPORT_RSS_MB = 100.0
+
+
+def verdict(passed: bool | None) -> str:
+    return "—" if passed is None else "PASS" if passed else "FAIL"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _int(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            str(cell).rjust(widths[i]) if i in right else str(cell).ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ).rstrip()
+
+    return [line(header), "  ".join("-" * width for width in widths), *(line(row) for row in rows)]
+
+
+def add_target(
+    report: dict, section: str, name: str, value: float | None, limit: float, op: str
+) -> bool | None:
+    """Record one target; ``op`` is "<=", "<" or ">=". A missing figure is a failure, never a pass."""
+    if value is None:
+        passed = False
+    elif op == "<=":
+        passed = value <= limit
+    elif op == "<":
+        passed = value < limit
+    else:
+        passed = value >= limit
+    report.setdefault("targets", []).append(
+        {"section": section, "name": name, "value": value, "limit": limit, "op": op, "passed": passed}
+    )
+    return passed
+
+
+def evaluate(report: dict) -> None:
+    """Mark every target of issue 7 that this run measured."""
+    report["targets"] = []
+    imp = report.get("import") or {}
+    if imp.get("ratio") is not None:
+        imp["ratio_passed"] = add_target(report, "import", "import / floor", imp["ratio"], IMPORT_RATIO, "<=")
+    if imp.get("increment"):
+        seconds = imp["increment"].get("seconds")
+        imp["increment"]["passed"] = add_target(
+            report, "import", "10,000 rows into full table (s)", seconds, INCREMENT_SECONDS, "<"
+        )
+    for query in report.get("queries", []):
+        for api in ("rest", "graphql"):
+            result = query.get(api)
+            if not result:
+                continue
+            stat, limit = query["target_stat"], query["target_ms"]
+            result["passed"] = add_target(
+                report, "queries", f"{query['label']} {api} {stat[:3]}", result.get(stat), limit, "<="
+            )
+            if stat != "p95_ms":  # every query of the mix: p95 <= 100 ms too
+                result["p95_passed"] = add_target(
+                    report, "queries", f"{query['label']} {api} p95", result.get("p95_ms"), OTHER_P95_MS, "<="
+                )
+            if query["page"] and result.get("overhead_ms") is not None:
+                result["overhead_passed"] = add_target(
+                    report,
+                    "queries",
+                    f"{query['label']} {api} overhead",
+                    result["overhead_ms"],
+                    OVERHEAD_MS,
+                    "<=",
+                )
+    for run in report.get("throughput", []):
+        run["passed"] = add_target(report, "throughput", f"{run['label']} errors", run.get("errors"), 0, "<=")
+    export = report.get("export")
+    if export and not export.get("skipped"):
+        export["rate_passed"] = add_target(
+            report, "export", "CSV rows/s", export.get("rows_per_s"), EXPORT_ROWS_PER_S, ">="
+        )
+        export["rss_passed"] = add_target(
+            report, "export", "worker RSS growth (MB)", export.get("rss_growth_mb"), EXPORT_RSS_MB, "<"
+        )
+    passed = sum(1 for target in report["targets"] if target["passed"])
+    report["summary"] = {"targets": len(report["targets"]), "passed": passed}
+
+
+def render(report: dict) -> str:
+    meta = report["meta"]
+    out = [
+        f"Radiology studies benchmark: {report['rows']:,} studies ({meta['mode']} run)",
+        f"  {meta['command']}",
+        f"  {meta['date']}; {meta['machine']}",
+        f"  load average {meta['load_before']} before, {meta['load_after']} after",
+        "",
+    ]
+    out += _data_section(report)
+    out += _import_section(report)
+    out += _query_section(report)
+    out += _throughput_section(report)
+    out += _export_section(report)
+    summary = report.get("summary", {})
+    failed = [t["name"] for t in report.get("targets", []) if not t["passed"]]
+    out.append(
+        f"Targets: {summary.get('passed', 0)} of {summary.get('targets', 0)} PASS"
+        + (f"; FAIL: {', '.join(failed)}" if failed else "")
+    )
+    return "\n".join(out) + "\n"
+
+
+def _data_section(report: dict) -> list[str]:
+    data = report.get("data", {})
+    rows = []
+    for key, label in (
+        ("generate", "generate_demo_data (COPY, indexes rebuilt)"),
+        ("legacy_file", "legacy all-VARCHAR DuckDB file"),
+    ):
+        item = data.get(key)
+        if not item:
+            continue
+        if item.get("skipped"):
+            rows.append([label, "—", "—", "—", "skipped (" + item["skipped"] + ")"])
+            continue
+        size = f"{item['bytes'] / 2**20:,.0f} MB" if item.get("bytes") else ""
+        rows.append([label, _int(item["rows"]), f"{item['seconds']:.1f}", _int(item["rows_per_s"]), size])
+    lines = ["1. Data"]
+    lines += ["  " + line for line in _table(["step", "rows", "s", "rows/s", ""], rows, {1, 2, 3})]
+    return [*lines, ""]
+
+
+def _import_section(report: dict) -> list[str]:
+    imp = report.get("import")
+    lines = ["2. Import"]
+    if not imp or imp.get("skipped"):
+        reason = (imp or {}).get("skipped", "not run")
+        return [*lines, f"  skipped: {reason}", ""]
+    rows = []
+    for key, label in (
+        ("importer", "import_studies, legacy DuckDB -> empty table"),
+        ("floor", "floor: binary COPY into bare table + its indexes"),
+    ):
+        item = imp.get(key)
+        if not item:
+            rows.append([label, "—", "—", "—", "—", item_error(imp, key)])
+            continue
+        rows.append(
+            [
+                label,
+                _int(item.get("rows")),
+                f"{item['seconds']:.1f}",
+                _int(item.get("rows_per_s")),
+                _int(item.get("peak_rss_mb")),
+                "",
+            ]
+        )
+    if imp.get("ratio") is not None:
+        rows.append(
+            [
+                "ratio import / floor",
+                "",
+                f"{imp['ratio']:.2f}x",
+                "",
+                "",
+                f"<= {IMPORT_RATIO}x {verdict(imp.get('ratio_passed'))}",
+            ]
+        )
+    inc = imp.get("increment")
+    if inc:
+        if inc.get("seconds") is None:
+            rows.append(["10,000 new rows into the full table", "—", "—", "—", "—", inc.get("error", "")])
+        else:
+            rows.append(
+                [
+                    "10,000 new rows into the full table",
+                    _int(inc["rows"]),
+                    f"{inc['seconds']:.1f}",
+                    _int(inc["rows_per_s"]),
+                    _int(inc.get("peak_rss_mb")),
+                    f"< {INCREMENT_SECONDS:.0f} s {verdict(inc.get('passed'))}",
+                ]
+            )
+    header = ["step", "rows", "s", "rows/s", "peak RSS MB", "target"]
+    lines += ["  " + line for line in _table(header, rows, {1, 2, 3, 4})]
+    return [*lines, ""]
+
+
+def item_error(section: dict, key: str) -> str:
+    return str(section.get(f"{key}_error") or section.get("error") or "not measured")[:100]
+
+
+def _query_section(report: dict) -> list[str]:
+    meta = report["meta"]
+    lines = [
+        "3. Queries (ms; gunicorn, 2 workers; "
+        f"{meta['requests']} sequential requests per API after {meta['warmup']} warm-up; "
+        "floor = the API's SQL for the studies table (page + exact count) run by psycopg)"
+    ]
+    header = [
+        "query",
+        "REST p50",
+        "p95",
+        "p99",
+        "GQL p50",
+        "p95",
+        "p99",
+        "floor p50",
+        "p95",
+        "ovh REST",
+        "ovh GQL",
+        "target",
+        "result",
+    ]
+    rows = []
+    for query in report.get("queries", []):
+        rest, gql = query.get("rest") or {}, query.get("graphql") or {}
+        floor = query.get("floor") or {}
+        stat = "p50" if query["target_stat"] == "p50_ms" else "p95"
+        target = f"{stat}<={query['target_ms']:g}"
+        if query["page"]:
+            target += f", ovh<={OVERHEAD_MS:g}"
+        results = []
+        for name, result in (("REST", rest), ("GQL", gql)):
+            if not result:
+                continue
+            checks = [result.get(k) for k in ("passed", "p95_passed", "overhead_passed") if k in result]
+            if result.get("unavailable"):
+                results.append(f"{name} n/a")
+            else:
+                ok = all(checks) and not result.get("errors")
+                results.append(
+                    f"{name} {verdict(ok)}" + (f" ({result['errors']} err)" if result.get("errors") else "")
+                )
+        rows.append(
+            [
+                query["label"],
+                _ms(rest.get("p50_ms")),
+                _ms(rest.get("p95_ms")),
+                _ms(rest.get("p99_ms")),
+                _ms(gql.get("p50_ms")),
+                _ms(gql.get("p95_ms")),
+                _ms(gql.get("p99_ms")),
+                _ms(floor.get("p50_ms")),
+                _ms(floor.get("p95_ms")),
+                _ms(rest.get("overhead_ms")) if query["page"] else "",
+                _ms(gql.get("overhead_ms")) if query["page"] else "",
+                target,
+                ", ".join(results),
+            ]
+        )
+    lines += ["  " + line for line in _table(header, rows, set(range(1, 11)))]
+    client = report.get("client", {})
+    if client:
+        lines.append(
+            f"  the client's own CPU per request: {client.get('cpu_ms_per_request', '—')} ms"
+            " (median over the mix)"
+        )
+    return [*lines, ""]
+
+
+def _throughput_section(report: dict) -> list[str]:
+    runs = report.get("throughput", [])
+    lines = ["4. Throughput"]
+    if not runs:
+        return [*lines, "  not run", ""]
+    rows = [
+        [
+            run["label"],
+            str(run["clients"]),
+            f"{run['seconds']:.1f}",
+            _int(run["requests"]),
+            f"{run['rps']:.0f}",
+            _ms(run.get("p50_ms")),
+            _ms(run.get("p95_ms")),
+            str(run["errors"]),
+            f"{run['client_cpu_percent']:.0f}%",
+            "errors = 0 " + verdict(run.get("passed")),
+        ]
+        for run in runs
+    ]
+    header = [
+        "request",
+        "clients",
+        "s",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "errors",
+        "client CPU",
+        "target",
+    ]
+    lines += ["  " + line for line in _table(header, rows, set(range(1, 9)))]
+    return [*lines, ""]
+
+
+def _export_section(report: dict) -> list[str]:
+    export = report.get("export")
+    lines = ["5. Export"]
+    if not export or export.get("skipped"):
+        return [*lines, "  skipped: " + str((export or {}).get("skipped", "not run")), ""]
+    if export.get("error"):
+        return [*lines, "  failed: " + export["error"], ""]
+    rows = [
+        [
+            "CSV of all rows",
+            _int(export["rows"]),
+            f"{export['seconds']:.1f}",
+            _int(export["rows_per_s"]),
+            f">= {EXPORT_ROWS_PER_S:,} {verdict(export.get('rate_passed'))}",
+        ],
+        [
+            "worker RSS growth (MB)",
+            "",
+            "",
+            f"{export['rss_growth_mb']:.1f}",
+            f"< {EXPORT_RSS_MB:g} MB {verdict(export.get('rss_passed'))}"
+            f" (peak {export['peak_rss_mb']:.0f} MB)",
+        ],
+    ]
+    lines += ["  " + line for line in _table(["step", "rows", "s", "rows/s", "target"], rows, {1, 2, 3})]
+    return [*lines, ""]
+
+
+def write_json(report: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")

@@ -1,0 +1,70 @@
+"""Smoke test of the benchmark harness (issue 7): every section runs and reports, on a couple thousand rows.
+
+It runs the harness's sections against the test database (already migrated) with a real gunicorn, a handful of
+requests per query and half-second throughput runs, then checks the table holds every section and that nothing
+answered with an error. The figures themselves mean nothing at this size.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from bench import report
+from bench.run import Options, new_report, run_sections
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+ROWS = 2_000
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    credentials = quote(settings["USER"] or "", safe="")
+    if settings["PASSWORD"]:
+        credentials += ":" + quote(settings["PASSWORD"], safe="")
+    host = f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+    return f"postgresql://{credentials}@{host}/{quote(settings['NAME'], safe='')}"
+
+
+def test_the_harness_measures_every_section(tmp_path):
+    options = Options(
+        rows=ROWS,
+        seed=7,
+        quick=True,
+        warmup=1,
+        requests=3,
+        duration=0.5,
+        clients=4,
+        url=database_url(),
+        output=tmp_path / "latest.json",
+        work_dir=tmp_path,
+    )
+    result = run_sections(options, new_report(options, ["--smoke"]))
+    table = report.render(result)
+    report.write_json(result, options.output)
+
+    for section in report.SECTIONS:
+        assert section in table
+    assert result["data"]["generate"]["rows"] == ROWS
+    for query in result["queries"]:
+        for api in ("rest", "graphql"):
+            measured = query.get(api)
+            if measured is None:
+                continue
+            assert not measured.get("unavailable"), (query["key"], api, measured)
+            assert measured["errors"] == 0, (query["key"], api, measured.get("error"))
+            assert measured["n"] == options.requests
+        assert query["floor"]["n"] == options.requests, query["key"]
+    assert {query["key"] for query in result["queries"]} >= {"landing", "fragment2", "detail", "statistics"}
+    assert len(result["throughput"]) == 6
+    for run in result["throughput"]:
+        assert run["errors"] == 0, run
+        assert run["requests"] > 0, run
+    export = result["export"]
+    assert "error" not in export, export
+    assert export["rows"] == export["expected_rows"] >= ROWS
+    assert options.output.exists()
+    assert "PASS" in table or "FAIL" in table
