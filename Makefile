@@ -36,3 +36,11 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache
+
+# The performance benchmark (issue 7) in a database of its own, created and dropped by it (BENCH_DATABASE_URL,
+# default postgresql://postgres@127.0.0.1:5432/studies_bench). ROWS= sets the studies (default 1,000,000;
+# 50,000 with BENCH_ARGS=--quick); BENCH_ARGS="--skip-import" etc. pass options (python -m bench --help).
+# Prints one table and writes var/bench/latest.json.
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m bench $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
