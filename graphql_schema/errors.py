@@ -33,10 +33,12 @@ def is_client_error(error: GraphQLError) -> bool:
 
 
 def request_id(execution_context: ExecutionContext | None) -> str:
-    """The caller's ``X-Request-ID`` if it is a plain token (a proxy's id, to correlate), else a new one."""
+    """The id that ``server.middleware.RequestIdMiddleware`` gave the request (in ``X-Request-ID``)."""
     request = getattr(getattr(execution_context, "context", None), "request", None)
-    header = request.headers.get("X-Request-ID", "") if request is not None else ""
-    return header if _REQUEST_ID.fullmatch(header) else uuid.uuid4().hex
+    rid = getattr(request, "request_id", None)
+    if isinstance(rid, str) and _REQUEST_ID.fullmatch(rid):
+        return rid
+    return uuid.uuid4().hex
 
 
 def _log_internal_error(error: GraphQLError, rid: str, operation_name: str | None) -> None:

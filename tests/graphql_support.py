@@ -32,13 +32,13 @@ def rows_fixture(django_db_setup, django_db_blocker) -> list[dict]:
             bump_data_version()
 
 
-def post(query: str, variables: dict | None = None, **headers) -> tuple[int, dict, object]:
+def post(query: str, variables: dict | None = None, headers: dict | None = None) -> tuple[int, dict, object]:
     """POST a GraphQL request; returns (status, decoded body, response)."""
     response = Client().post(
         "/graphql",
         data=json.dumps({"query": query, "variables": variables or {}}),
         content_type="application/json",
-        headers=headers,
+        headers=headers or {},
     )
     return response.status_code, json.loads(response.content), response
 

@@ -1,0 +1,145 @@
+"""The GraphiQL playground works on a network without internet: everything it loads comes from this server.
+
+The end-to-end test drives Debian's chromium (``/usr/bin/chromium``; ``.ci/run`` installs it) with Playwright,
+never a browser that Playwright downloads, and refuses every request that leaves the machine.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import re
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from django.test import Client
+
+from graphql_schema.views import vendored_assets
+from server.studies.models import Study
+from server.studies.services import bump_data_version
+from tests.conftest import study_values
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def playground_html() -> str:
+    response = Client().get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    return response.content.decode()
+
+
+def test_the_page_names_no_outside_address():
+    html = playground_html()
+    assert "unpkg" not in html
+    # The only absolute URL left is the SVG namespace inside the inline (data:) favicon: not a request.
+    assert set(re.findall(r"https?://[^\s\"'<>%]+", html)) <= {"http://www.w3.org/2000/svg"}
+    assert "GraphiQL.createFetcher" in html
+
+
+def test_every_asset_is_served_and_matches_its_integrity_hash():
+    html = playground_html()
+    tags = re.findall(r'(?:src|href)="(/graphql/assets/[^"]+)"\s+integrity="(sha384-[^"]+)"', html)
+    assert len(tags) == 7, tags
+    client = Client()
+    for url, integrity in tags:
+        response = client.get(url)  # no Accept-Encoding: the gzipped bundle is sent decompressed
+        assert response.status_code == 200, url
+        assert "Content-Encoding" not in response
+        assert response["Content-Type"].startswith("text/javascript" if url.endswith(".js") else "text/css")
+        assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+        digest = base64.b64encode(hashlib.sha384(response.content).digest()).decode()
+        assert f"sha384-{digest}" == integrity, url
+
+
+def test_the_bundle_is_sent_gzipped_to_a_browser():
+    url = "/graphql/assets/graphiql@3.8.3/graphiql.min.js"
+    response = Client().get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response["Content-Encoding"] == "gzip" and "Accept-Encoding" in response["Vary"]
+    assert gzip.decompress(response.content) == Client().get(url).content
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["graphiql@3.8.3/LICENSE", "graphiql@3.8.3/graphiql.min.js.gz", "../views.py", "README.md", "nope.js"],
+)
+def test_only_vendored_assets_are_served(name):
+    assert Client().get(f"/graphql/assets/{name}").status_code == 404
+
+
+def test_vendored_files_stay_small():
+    for path in vendored_assets().values():
+        assert path.stat().st_size < 1_500_000, path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_playground_runs_a_query_in_a_browser_without_internet(live_server, settings, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is needed: apt-get install -y chromium (.ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    settings.GRAPHQL_INTROSPECTION = True  # as in development, so that GraphiQL also loads the schema
+    Study.objects.create(**study_values("20990000001", patient_name="測試病人"))
+    Study.objects.create(**study_values("20990000002", patient_name="另一位"))
+    bump_data_version()
+
+    outside: list[str] = []
+    local: list[str] = []
+
+    def only_local(route) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme in {"http", "https", "ws", "wss"} and url.hostname in LOCAL_HOSTS:
+            local.append(url.path)
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    query = '{ studies(filters: {search: "測試"}) { totalCount results { examId patientName } } }'
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.route("**/*", only_local)
+            page = context.new_page()
+            failed: list[str] = []
+            console: list[str] = []
+            page.on("requestfailed", lambda request: failed.append(request.url))
+            page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+            try:
+                # Strawberry's page reads the initial query from ?q= (decodeURIComponent: no "+" for spaces).
+                page.goto(f"{live_server.url}/graphql?q={quote(query)}")
+                page.wait_for_selector(".graphiql-execute-button", timeout=30_000)
+                page.click(".graphiql-execute-button")
+                page.wait_for_function(
+                    "() => document.querySelector('.result-window')?.innerText.includes('20990000001')",
+                    timeout=30_000,
+                )
+            except Exception:
+                page.screenshot(path=str(tmp_path / "playground.png"))
+                print("console:", *console, sep="\n  ")
+                print("screenshot:", tmp_path / "playground.png")
+                raise
+            result = page.inner_text(".result-window")
+        finally:
+            browser.close()
+
+    assert "測試病人" in result and '"totalCount": 1' in result
+    assert "20990000002" not in result
+    assert outside == [], outside
+    assert failed == [], failed
+    # The interception saw the page, its seven assets and the GraphQL requests (introspection, the query).
+    assert sum(path.startswith("/graphql/assets/") for path in local) == 7, local
+    assert local.count("/graphql") >= 3, local
