@@ -71,8 +71,8 @@ class Query:
 
 
 def introspection_enabled() -> bool:
-    """Introspection is on with DEBUG, or when GRAPHQL_INTROSPECTION says so (read per request)."""
-    return bool(getattr(settings, "GRAPHQL_INTROSPECTION", settings.DEBUG))
+    """Introspection is on with DEBUG or when GRAPHQL_INTROSPECTION enables it (read per request)."""
+    return bool(settings.DEBUG or getattr(settings, "GRAPHQL_INTROSPECTION", False))
 
 
 class IntrospectionGate(SchemaExtension):

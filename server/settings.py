@@ -29,10 +29,8 @@ try:
             )
         SECRET_KEY = "dev-only-" + secrets.token_urlsafe(32)
 
-    # GraphQL schema introspection (and GraphiQL's docs): on with DEBUG unless set; empty means the default.
-    GRAPHQL_INTROSPECTION = (
-        env.get_bool("GRAPHQL_INTROSPECTION") if env.get_str("GRAPHQL_INTROSPECTION") else DEBUG
-    )
+    # GraphQL schema introspection (and GraphiQL's docs) in production; it is always on with DEBUG.
+    GRAPHQL_INTROSPECTION = env.get_bool("GRAPHQL_INTROSPECTION", False)
     ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
     TIME_ZONE = env.get_str("TIME_ZONE", "Asia/Taipei")
     LOG_LEVEL = (env.get_str("LOG_LEVEL", "INFO") or "INFO").upper()
