@@ -20,6 +20,7 @@ from ninja.errors import HttpError, ValidationError, ValidationErrorContext
 
 import server
 from rest_compat import export
+from rest_compat.docs import OfflineSwagger
 from rest_compat.params import ExportParams, FilterParams, LegacyQueryParser, SearchParams
 from rest_compat.presentation import study_json, study_row
 from rest_compat.responses import JSON_CONTENT_TYPE, CompactJSONRenderer, error_response, json_response
@@ -84,6 +85,7 @@ api = LegacyNinjaAPI(
     renderer=CompactJSONRenderer(),
     parser=LegacyQueryParser(),
     docs_decorator=_json_charset,
+    docs=OfflineSwagger(),
 )
 
 

@@ -1,0 +1,76 @@
+"""The REST docs page (Swagger UI) renders in a browser that may reach nothing but this server.
+
+Like the GraphQL playground's test: Debian's chromium (``.ci/run`` installs it) driven by Playwright, every
+request leaving the machine refused, with DEBUG off as in production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_docs_page_renders_every_endpoint_without_internet(live_server, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is needed: apt-get install -y chromium (.ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    local: list[str] = []
+
+    def only_local(route) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme in {"http", "https"} and url.hostname in LOCAL_HOSTS:
+            local.append(url.path)
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.route("**/*", only_local)
+            page = context.new_page()
+            failed: list[str] = []
+            page.on("requestfailed", lambda request: failed.append(request.url))
+            try:
+                page.goto(f"{live_server.url}/api/v1/docs")
+                page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+            except Exception:
+                page.screenshot(path=str(tmp_path / "docs.png"))
+                print("screenshot:", tmp_path / "docs.png")
+                raise
+            paths = page.eval_on_selector_all(
+                ".opblock-summary-path", "elements => elements.map(e => e.innerText.replace(/\\u200b/g, ''))"
+            )
+        finally:
+            browser.close()
+
+    assert set(paths) >= {
+        "/api/v1/studies/search",
+        "/api/v1/studies/export",
+        "/api/v1/studies/filters/options",
+        "/api/v1/studies/{exam_id}",
+        "/api/v1/health",
+    }, paths
+    assert outside == [], outside
+    assert failed == [], failed
+    assert "/api/v1/openapi.json" in local
+    assert sum(path.startswith("/api/v1/docs/assets/") for path in local) >= 3, local
