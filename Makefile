@@ -21,6 +21,7 @@ install: $(STAMP)
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --verbosity 0
 	DEBUG=$${DEBUG:-true} $(PY) manage.py generate_demo_data --rows $(DEMO_ROWS) --if-empty
+	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_demo_user
 	@echo ""
 	@echo "Serving on http://127.0.0.1:8001/ (Ctrl-C stops it)"
 	@echo "  GraphQL playground: http://127.0.0.1:8001/graphql"
