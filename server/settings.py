@@ -8,6 +8,8 @@ application itself (import times) are ``timestamptz`` columns that Django reads 
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import secrets
 from pathlib import Path
 
@@ -97,12 +99,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "server.proxy.ProxiedClientAddressMiddleware",  # the client's address behind nginx, before any reader
     "server.middleware.RequestIdMiddleware",  # first: every response, errors included, carries the id
+    "server.request_log.RequestLogMiddleware",  # one line per request, with the status the client gets
+    "server.metrics.MetricsMiddleware",  # does nothing unless METRICS_ENABLED
     "server.studies.selectors.cache.DataVersionScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, right after the security headers
     "corsheaders.middleware.CorsMiddleware",
     "rest_compat.middleware.JsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 # The REST facade (rest_compat): export limits and the legacy frontend's origins.
@@ -144,11 +151,77 @@ TEMPLATES = [
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# Production serving (README, "Running in production"): HTTPS behind a TLS-terminating reverse proxy,
+# security headers, static files, log format and metrics.
+try:
+    # On only when a proxy that terminates TLS (deploy/nginx.conf) is the sole way in: then its
+    # X-Forwarded-Proto says whether the client used HTTPS, and its X-Real-IP who the client is.
+    BEHIND_TLS_PROXY = env.get_bool("BEHIND_TLS_PROXY", False)
+    TRUSTED_PROXY_ADDRESSES = env.get_list("TRUSTED_PROXY_ADDRESSES", ["127.0.0.1", "::1"])
+    SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+    SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", False)
+    LOG_FORMAT = (env.get_str("LOG_FORMAT", "text" if DEBUG else "json") or "").lower()
+    if LOG_FORMAT not in {"json", "text"}:
+        raise env.ConfigurationError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+    METRICS_ENABLED = env.get_bool("METRICS_ENABLED", False)
+    METRICS_TOKEN = env.get_str("METRICS_TOKEN", "") or ""
+    METRICS_ALLOWED_ADDRESSES = env.get_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
+    for _network in METRICS_ALLOWED_ADDRESSES:
+        try:
+            ipaddress.ip_network(_network, strict=False)
+        except ValueError:
+            raise env.ConfigurationError(
+                f"METRICS_ALLOWED_ADDRESSES must list addresses or networks (10.0.0.0/8), not {_network!r}"
+            ) from None
+    METRICS_DIR = Path(env.get_str("METRICS_DIR", str(VAR_DIR / "metrics")))
+except env.ConfigurationError as error:
+    env.exit_on_configuration_error(error)
+
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Probes and Prometheus talk plain HTTP to gunicorn on loopback; they are not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$", r"^metrics$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [
+    # CSRF protects cookie-authenticated forms; both APIs authenticate by a bearer token in a header, which
+    # a browser never adds to a cross-site request, and set no session cookie.
+    "security.W003",
+]
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is for public domains submitted to the browsers' list, not a hospital's intranet host.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Compressed copies (gzip, Brotli when installed) made by collectstatic; WhiteNoise serves them.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+if METRICS_ENABLED:
+    # prometheus_client's multiprocess mode: gunicorn.conf.py sets the same folder for the server (and empties
+    # it at start); a management command such as an import adds its counts there too.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "server.request_log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's request logger would print the URL (and so search terms, which may be patient names).
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
