@@ -93,7 +93,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.staticfiles",
     "server.studies",
-    "ninja",  # serves Swagger UI's assets itself, so /api/v1/docs loads nothing from a CDN
+    "ninja",  # its templates and static files (/api/v1/docs serves its Swagger UI files itself)
     "corsheaders",
     "server.access",
 ]
