@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--warmup", type=int, help="unmeasured requests first (default 20)")
     parser.add_argument("--duration", type=float, help="seconds of each throughput run (default 10)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients of the throughput runs")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=60.0,
+        help="seconds one series may take before stopping short of --requests (0: no bound; default 60)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="leave the benchmark database in place")
     parser.add_argument("--output", type=Path, default=VAR_DIR / "latest.json", help="where the JSON goes")
     args = parser.parse_args(argv)
@@ -40,6 +47,7 @@ def parse(argv: list[str]) -> Options:
         requests=args.requests if args.requests is not None else 50 if quick else 200,
         duration=args.duration if args.duration is not None else 3.0 if quick else 10.0,
         clients=args.clients,
+        budget=args.budget or None,
         keep_db=args.keep_db,
         url=database.bench_url(),
         output=args.output,
@@ -47,14 +55,25 @@ def parse(argv: list[str]) -> Options:
     )
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # Stopped by a signal (even as a background job, where SIGINT is ignored), the run still stops its
+    # gunicorn and drops its database on the way out.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         options = parse(argv)
         result = run(options, argv)
     except database.BenchError as error:
         log(f"error: {error}")
         return 1
+    except KeyboardInterrupt as error:
+        log(f"stopped ({error or 'interrupted'}); gunicorn stopped and the benchmark database dropped")
+        return 130
     report.write_json(result, options.output)
     print(report.render(result), end="")
     log(f"wrote {options.output}")

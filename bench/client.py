@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from bench.stats import summarize
 
+MIN_SAMPLES = 10
+
 
 @dataclass(frozen=True)
 class Request:
@@ -84,10 +86,21 @@ def problem(request: Request, status: int, body: bytes) -> str | None:
     return None
 
 
-def latency(client: Client, request: Request, warmup: int, count: int) -> dict:
-    """``warmup`` unmeasured requests, then ``count`` measured one after another: percentiles in ms."""
+def over_budget(started: float, budget: float | None, taken: int) -> bool:
+    return bool(budget) and taken >= MIN_SAMPLES and time.perf_counter() - started > budget
+
+
+def latency(client: Client, request: Request, warmup: int, count: int, budget: float | None = None) -> dict:
+    """``warmup`` unmeasured requests, then ``count`` measured one after another: percentiles in ms.
+
+    ``budget`` (seconds) bounds a pathologically slow query: the warm-up stops after a quarter of it and the
+    measurement once it is spent (with at least 10 samples); the result's ``n`` then says how many were taken.
+    """
     errors: list[str] = []
+    warm_until = time.perf_counter() + budget / 4 if budget else None
     for _ in range(warmup):
+        if warm_until and time.perf_counter() > warm_until:
+            break
         status, body = client.send(request)
         if (message := problem(request, status, body)) is not None:
             errors.append(message)
@@ -97,6 +110,8 @@ def latency(client: Client, request: Request, warmup: int, count: int) -> dict:
     cpu_started = time.process_time()
     wall_started = time.perf_counter()
     for _ in range(count):
+        if over_budget(wall_started, budget, len(samples)):
+            break
         started = time.perf_counter()
         status, body = client.send(request)
         samples.append((time.perf_counter() - started) * 1000)
@@ -107,7 +122,7 @@ def latency(client: Client, request: Request, warmup: int, count: int) -> dict:
     result = summarize(samples)
     result.update(
         errors=len(errors),
-        client_cpu_ms_per_request=round(cpu * 1000 / max(count, 1), 3),
+        client_cpu_ms_per_request=round(cpu * 1000 / max(len(samples), 1), 3),
         seconds=round(wall, 2),
         bytes=len(body) if count else 0,
     )

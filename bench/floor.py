@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import time
 
-from bench.client import Request
+from bench.client import Request, over_budget
 from bench.stats import summarize
 
 STUDY_TABLE = '"medical_examinations_fact"'
@@ -93,8 +93,10 @@ def run_statements(cursor, statements: list[str]) -> tuple[float, list[float]]:
     return sum(each), each
 
 
-def measure(statements: list[str], warmup: int, count: int) -> dict:
-    """Percentiles of running ``statements`` one after another, ``count`` times after ``warmup``."""
+def measure(statements: list[str], warmup: int, count: int, budget: float | None = None) -> dict:
+    """Percentiles of running ``statements`` one after another, ``count`` times after ``warmup``.
+
+    ``budget`` bounds the time as in ``bench.client.latency``."""
     import psycopg
     from django.db import connection
 
@@ -104,9 +106,15 @@ def measure(statements: list[str], warmup: int, count: int) -> dict:
     raw = connection.connection  # psycopg's connection under Django's: the same session settings
     totals, per_statement = [], [[] for _ in statements]
     with psycopg.ClientCursor(raw) as cursor:
+        warm_until = time.perf_counter() + budget / 4 if budget else None
         for _ in range(warmup):
+            if warm_until and time.perf_counter() > warm_until:
+                break
             run_statements(cursor, statements)
+        started = time.perf_counter()
         for _ in range(count):
+            if over_budget(started, budget, len(totals)):
+                break
             total, each = run_statements(cursor, statements)
             totals.append(total)
             for index, value in enumerate(each):

@@ -1,8 +1,113 @@
-"""Section 2: the legacy DuckDB file through ``import_studies`` against the floor (placeholder until the
-importer lands)."""
+"""Section 2: the legacy DuckDB file into the empty table through ``manage.py import_studies``, beside the
+floor (``bench.import_floor``: binary COPY of the same rows into a bare table plus building the table's
+indexes), and 10,000 new rows into the full table.
+
+The importer runs as its own process, as an operator would run it; its peak RSS is the kernel's figure for
+that process (``wait4``'s ``ru_maxrss``).
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 
-def run(options, legacy_file, log) -> dict:
-    return {"skipped": "import_studies is not there yet"}
+from bench.database import ROOT, server_environment
+
+INCREMENT_ROWS = 10_000
+
+
+def run_measured(command: list[str], env: dict[str, str], log_path: Path) -> dict:
+    """Run ``command``; wall time, exit code and the peak RSS of that process (MB)."""
+    with log_path.open("wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
+    return {
+        "returncode": process.returncode,
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+        "output": log_path.read_text(errors="replace")[-1500:],
+    }
+
+
+def import_command(path: Path) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), "import_studies", str(path)]
+
+
+def empty_table() -> None:
+    """Truncate the studies (in a transaction that bumps the data version, as every write must)."""
+    from django.db import connection, transaction
+
+    from server.studies import bulk
+    from server.studies.services import bump_data_version
+
+    with transaction.atomic():
+        bulk.truncate(connection)
+        bump_data_version()
+
+
+def table_rows() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM medical_examinations_fact")
+        return cursor.fetchone()[0]
+
+
+def run_import(options, path: Path, expected: int, label: str) -> dict:
+    before = table_rows()
+    result = run_measured(
+        import_command(path), server_environment(options.url), options.work_dir / f"{label}.log"
+    )
+    imported = table_rows() - before
+    result["rows"] = imported
+    result["rows_per_s"] = round(imported / result["seconds"], 1) if result["seconds"] else 0.0
+    if result["returncode"] != 0:
+        result["error"] = f"import_studies exited {result['returncode']}: {result['output'][-300:]}"
+    elif imported != expected:
+        result["error"] = f"{imported:,} rows arrived, {expected:,} expected"
+    else:
+        result.pop("output")
+    return result
+
+
+def measure_floor(options, path: Path, log: Callable[[str], None]) -> dict:
+    """The floor of the importer engineer's ``bench.import_floor`` for the same file."""
+    from bench import import_floor  # written alongside the importer
+
+    return import_floor.measure_floor(path, options.url)
+
+
+def run(options, legacy_file: Path, log: Callable[[str], None]) -> dict:
+    from bench.data import new_studies, write_legacy_duckdb
+
+    result: dict = {}
+    if not (ROOT / "importers").joinpath("management", "commands", "import_studies.py").exists():
+        return {"skipped": "manage.py import_studies does not exist yet"}
+    empty_table()
+    log(f"2. import_studies {legacy_file.name} into the empty table")
+    result["importer"] = run_import(options, legacy_file, options.rows, "import_empty")
+    log("2. the floor: binary COPY into a bare table, then its indexes")
+    try:
+        result["floor"] = measure_floor(options, legacy_file, log)
+    except Exception as error:  # reported in the table; the other sections still run
+        result["floor_error"] = f"{type(error).__name__}: {error}"
+    importer, floor = result.get("importer") or {}, result.get("floor") or {}
+    if importer.get("seconds") and floor.get("seconds") and not importer.get("error"):
+        result["ratio"] = round(importer["seconds"] / floor["seconds"], 3)
+    new_file = options.work_dir / f"legacy_new_{INCREMENT_ROWS}.duckdb"
+    write_legacy_duckdb(new_file, new_studies(INCREMENT_ROWS, after=options.rows, seed=options.seed + 1))
+    log(f"2. import_studies of {INCREMENT_ROWS:,} new rows into the full table")
+    try:
+        result["increment"] = run_import(options, new_file, INCREMENT_ROWS, "import_increment")
+    finally:
+        new_file.unlink(missing_ok=True)
+    if result["increment"].get("error"):
+        result["increment"]["seconds"] = None
+    return result

@@ -221,6 +221,7 @@ def _query_section(report: dict) -> list[str]:
     ]
     header = [
         "query",
+        "n",
         "REST p50",
         "p95",
         "p99",
@@ -254,9 +255,13 @@ def _query_section(report: dict) -> list[str]:
                 results.append(
                     f"{name} {verdict(ok)}" + (f" ({result['errors']} err)" if result.get("errors") else "")
                 )
+        counts = [item["n"] for item in (rest, gql, *(query.get("floors") or {}).values()) if item.get("n")]
+        n = min(counts, default=0)
+        short = n < meta["requests"]
         rows.append(
             [
                 query["label"],
+                f"{n}*" if short else str(n),
                 _ms(rest.get("p50_ms")),
                 _ms(rest.get("p95_ms")),
                 _ms(rest.get("p99_ms")),
@@ -271,7 +276,12 @@ def _query_section(report: dict) -> list[str]:
                 ", ".join(results),
             ]
         )
-    lines += ["  " + line for line in _table(header, rows, set(range(1, 11)))]
+    lines += ["  " + line for line in _table(header, rows, set(range(1, 12)))]
+    lines += [
+        "  n: measured requests per series (the fewest of the row); * = stopped short by --budget seconds.",
+        "  ovh: API p50 minus the floor p50 of that API's own SQL (the floor column shows REST's SQL;",
+        "  GraphQL's is in the JSON). Filter options' floor: computing them uncached (the API caches them).",
+    ]
     client = report.get("client", {})
     if client:
         lines.append(

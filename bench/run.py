@@ -37,6 +37,8 @@ class Options:
     requests: int = 200
     duration: float = 10.0
     clients: int = 16
+    # Seconds one series of requests may take before it stops short of ``requests`` (None: no bound).
+    budget: float | None = 60.0
     keep_db: bool = False
     url: str = database.DEFAULT_URL
     output: Path = VAR_DIR / "latest.json"
@@ -189,7 +191,7 @@ def section_queries(options: Options, result: dict, port: int, token: str | None
         for api, request in (("rest", query.rest), ("graphql", query.graphql)):
             if request is None:
                 continue
-            measured = latency(client, request, options.warmup, options.requests)
+            measured = latency(client, request, options.warmup, options.requests, options.budget)
             if measured.get("client_cpu_ms_per_request") is not None:
                 cpu_per_request.append(measured["client_cpu_ms_per_request"])
             if not measured.get("unavailable"):
@@ -197,7 +199,7 @@ def section_queries(options: Options, result: dict, port: int, token: str | None
                 measured["floor_capture_status"] = status
                 key = tuple(statements)
                 if key not in floors:
-                    floors[key] = floor.measure(statements, options.warmup, options.requests)
+                    floors[key] = floor.measure(statements, options.warmup, options.requests, options.budget)
                 api_floor = floors[key]
                 measured["floor_p50_ms"] = api_floor.get("p50_ms")
                 if api_floor.get("p50_ms") is not None and measured.get("p50_ms") is not None:
@@ -330,7 +332,7 @@ def run_sections(options: Options, result: dict) -> dict:
         section_data(options, result)
         section_import(options, result)
         server = Server(options.url, options.work_dir / "gunicorn.log")
-        log(f"starting gunicorn (2 workers, {server.worker_class})")
+        log(f"starting gunicorn (2 workers, {server.worker_class or 'configured worker class'})")
         with server:
             result["meta"]["server"] = " ".join(server.command[2:]).replace(str(server.port), "PORT")
             token = create_user_and_login(options, server.port)

@@ -15,10 +15,11 @@ from pathlib import Path
 from bench.database import ROOT, BenchError, server_environment
 
 WORKERS = 2
-# gthread keeps HTTP connections alive (the sync worker closes every one) and lets a worker overlap one
-# request's database wait with another's Python work; 4 threads per worker is gunicorn's usual advice of
-# 2-4 x cores for a 2-core machine.
-WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+# gunicorn reads the production configuration (gunicorn.conf.py beside manage.py, when there is one) by itself
+# from the working directory; the benchmark only pins the number of workers to the issue's 2. The worker class
+# is the production one (gunicorn's default, sync) unless BENCH_WORKER_CLASS says otherwise, e.g. gthread with
+# BENCH_THREADS threads, which keeps connections alive.
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "")
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 
 
@@ -26,6 +27,13 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def has_control_socket() -> bool:
+    """Whether this gunicorn has the control socket (and so ``--no-control-socket``) of recent versions."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS)
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -63,24 +71,18 @@ class Server:
 
     @property
     def command(self) -> list[str]:
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "server.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            self.worker_class,
-            "--graceful-timeout",
-            "5",
-            "--timeout",
-            "300",  # a full export of 10M rows streams for minutes
-        ]
+        command = [sys.executable, "-m", "gunicorn", "server.wsgi:application"]
+        command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS)]
+        # A full CSV export of millions of rows streams for minutes: longer than a worker timeout that suits
+        # a sync worker, which sends no heartbeat while it streams.
+        command += ["--graceful-timeout", "5", "--timeout", "600"]
+        if self.worker_class:
+            command += ["--worker-class", self.worker_class]
         if self.worker_class == "gthread":
             command += ["--threads", str(self.threads)]
+        if has_control_socket():
+            # One fixed socket path per user by default: concurrent servers (parallel runs) would share it.
+            command.append("--no-control-socket")
         return command
 
     def start(self, timeout: float = 60) -> None:
