@@ -25,6 +25,7 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--warmup", type=int, help="unmeasured requests first (default 20)")
     parser.add_argument("--duration", type=float, help="seconds of each throughput run (default 10)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients of the throughput runs")
+    parser.add_argument("--floor-requests", type=int, help="repetitions of each floor (default 50)")
     parser.add_argument(
         "--budget",
         type=float,
@@ -47,6 +48,7 @@ def parse(argv: list[str]) -> Options:
         requests=args.requests if args.requests is not None else 50 if quick else 200,
         duration=args.duration if args.duration is not None else 3.0 if quick else 10.0,
         clients=args.clients,
+        floor_requests=args.floor_requests if args.floor_requests is not None else 20 if quick else 50,
         budget=args.budget or None,
         keep_db=args.keep_db,
         url=database.bench_url(),

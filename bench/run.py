@@ -37,6 +37,8 @@ class Options:
     requests: int = 200
     duration: float = 10.0
     clients: int = 16
+    # Repetitions of each floor: the database's own time varies far less than a whole request's.
+    floor_requests: int = 50
     # Seconds one series of requests may take before it stops short of ``requests`` (None: no bound).
     budget: float | None = 60.0
     keep_db: bool = False
@@ -199,7 +201,9 @@ def section_queries(options: Options, result: dict, port: int, token: str | None
                 measured["floor_capture_status"] = status
                 key = tuple(statements)
                 if key not in floors:
-                    floors[key] = floor.measure(statements, options.warmup, options.requests, options.budget)
+                    floors[key] = floor.measure(
+                        statements, options.warmup, options.floor_requests, options.budget
+                    )
                 api_floor = floors[key]
                 measured["floor_p50_ms"] = api_floor.get("p50_ms")
                 if api_floor.get("p50_ms") is not None and measured.get("p50_ms") is not None:
@@ -312,6 +316,7 @@ def new_report(options: Options, argv: list[str]) -> dict:
             "load_before": loadavg(),
             "warmup": options.warmup,
             "requests": options.requests,
+            "floor_requests": options.floor_requests,
             "seed": options.seed,
             "git": git_revision(),
         },

@@ -36,6 +36,7 @@ def test_the_harness_measures_every_section(tmp_path):
         quick=True,
         warmup=1,
         requests=3,
+        floor_requests=3,
         duration=0.5,
         clients=4,
         url=database_url(),
@@ -57,7 +58,7 @@ def test_the_harness_measures_every_section(tmp_path):
             assert not measured.get("unavailable"), (query["key"], api, measured)
             assert measured["errors"] == 0, (query["key"], api, measured.get("error"))
             assert measured["n"] == options.requests
-        assert query["floor"]["n"] == options.requests, query["key"]
+        assert query["floor"]["n"] == options.floor_requests, query["key"]
     assert {query["key"] for query in result["queries"]} >= {"landing", "fragment2", "detail", "statistics"}
     assert len(result["throughput"]) == 6
     for run in result["throughput"]:
