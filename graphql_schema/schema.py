@@ -5,6 +5,7 @@ Resolvers only translate arguments and call ``server.studies.selectors``; they h
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from functools import partial
 
@@ -19,6 +20,8 @@ from strawberry_django.pagination import OffsetPaginationInput
 
 from graphql_schema import errors as error_handling
 from graphql_schema import limits
+from graphql_schema.access import AdminRequired, AuditExtension, ViewerRequired, note_returned
+from graphql_schema.audit import MAX_AUDIT_EVENTS, AuditEventType, resolve_audit_events
 from graphql_schema.filters import StudyFilter, matching_studies
 from graphql_schema.ordering import StudyOrder, to_sorts
 from graphql_schema.scalars import SCALAR_MAP
@@ -29,11 +32,12 @@ from server.studies import selectors
 @strawberry.type
 class Query:
     @strawberry.field(
+        permission_classes=[ViewerRequired],
         description=(
             f"Studies matching `filters`, in `ordering` (default orderDatetime DESC), one page at a time: "
             f"`pagination.limit` defaults to {selectors.DEFAULT_PAGE_SIZE} and may be at most "
             f"{selectors.MAX_PAGE_SIZE}; a larger one is an error."
-        )
+        ),
     )
     def studies(
         self,
@@ -49,11 +53,18 @@ class Query:
         queryset = selectors.order_studies(matching_studies(filters, info), to_sorts(ordering))
         return StudyPage(queryset=queryset, offset=offset, limit=limit)
 
-    @strawberry.field(description="One study by its exam id; null when there is none.")
-    def study(self, exam_id: str) -> StudyType | None:
-        return selectors.get_study(exam_id)  # type: ignore[return-value]
+    @strawberry.field(
+        permission_classes=[ViewerRequired], description="One study by its exam id; null when there is none."
+    )
+    def study(self, info: Info, exam_id: str) -> StudyType | None:
+        study = selectors.get_study(exam_id)
+        note_returned(info, [study.pk] if study else [])
+        return study  # type: ignore[return-value]
 
-    @strawberry.field(description="The values each drop-down filter offers, from the whole table.")
+    @strawberry.field(
+        permission_classes=[ViewerRequired],
+        description="The values each drop-down filter offers, from the whole table.",
+    )
     def study_filter_options(self) -> StudyFilterOptions:
         options = selectors.filter_options()
         return StudyFilterOptions(
@@ -65,9 +76,29 @@ class Query:
             exam_equipments=options.exam_equipments,
         )
 
-    @strawberry.field(description="Dashboard aggregates over the studies matching `filters`.")
+    @strawberry.field(
+        permission_classes=[ViewerRequired],
+        description="Dashboard aggregates over the studies matching `filters`.",
+    )
     def study_statistics(self, info: Info, filters: StudyFilter | None = None) -> StudyStatistics:
         return StudyStatistics(queryset=matching_studies(filters, info))
+
+    @strawberry.field(
+        permission_classes=[AdminRequired],
+        description=(
+            "The audit trail (admins only), oldest first: every read of patient data and every refusal. "
+            f"`limit` at most {MAX_AUDIT_EVENTS}."
+        ),
+    )
+    def audit_events(
+        self,
+        user: str | None = None,
+        since: datetime.date | None = None,
+        exam_id: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[AuditEventType]:
+        return resolve_audit_events(user=user, since=since, exam_id=exam_id, offset=offset, limit=limit)
 
 
 def introspection_enabled() -> bool:
@@ -112,6 +143,7 @@ def build_schema() -> StudySchema:
             partial(QueryDepthLimiter, max_depth=limits.MAX_DEPTH),
             partial(MaxAliasesLimiter, max_alias_count=limits.MAX_ALIASES),
             IntrospectionGate,
+            AuditExtension,
             DjangoOptimizerExtension,
         ],
     )

@@ -12,8 +12,11 @@ import enum
 import strawberry
 import strawberry_django
 from django.db.models import QuerySet
+from strawberry.types import Info
+from strawberry_django.optimizer import optimize
 from strawberry_django.pagination import OffsetPaginationInfo
 
+from graphql_schema.access import note_returned
 from graphql_schema.scalars import LocalDateTime
 from server.studies import selectors
 from server.studies.models import Study
@@ -55,9 +58,12 @@ class StudyPage:
         return selectors.count_studies(self.queryset)
 
     @strawberry.field(description="The studies of this page, in the requested order.")
-    def results(self) -> list[StudyType]:
-        # Returned unevaluated: DjangoOptimizerExtension narrows it to the selected columns, then runs it.
-        return self.queryset[self.offset : self.offset + self.limit]  # type: ignore[return-value]
+    def results(self, info: Info) -> list[StudyType]:
+        # Narrowed to the selected columns by the optimizer (the primary key always comes along), then run
+        # here, so that the audit trail learns which studies this page sends.
+        studies = list(optimize(self.queryset[self.offset : self.offset + self.limit], info))
+        note_returned(info, (study.pk for study in studies))
+        return studies  # type: ignore[return-value]
 
     @strawberry.field(description="The offset and the limit that this page was cut with.")
     def page_info(self) -> OffsetPaginationInfo:

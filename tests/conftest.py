@@ -48,3 +48,28 @@ def _fresh_query_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def bearer_headers(role: str = "admin", username: str | None = None) -> dict[str, str]:
+    """An ``Authorization`` header of a fresh user with ``role``, created in the current test's database."""
+    from server.access.services import create_user
+    from server.access.tokens import issue_token
+
+    user = create_user(username or f"test-{role}", role, "a long test password 123")
+    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token(user).raw}"}
+
+
+@pytest.fixture
+def client(db):
+    """Django's test client, logged in as an admin: the API refuses anonymous callers. Tests of access
+    control itself use ``anonymous_client`` or ``bearer_headers``."""
+    from django.test import Client
+
+    return Client(**bearer_headers())
+
+
+@pytest.fixture
+def anonymous_client():
+    from django.test import Client
+
+    return Client()

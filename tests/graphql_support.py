@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.db import transaction
@@ -13,6 +14,7 @@ from server.studies.columns import STUDY_FIELDS
 from server.studies.demo_data import generate_studies
 from server.studies.models import Study
 from server.studies.services import bump_data_version
+from tests.conftest import bearer_headers
 
 ROWS = 1200
 SEED = 23
@@ -33,7 +35,11 @@ def rows_fixture(django_db_setup, django_db_blocker) -> list[dict]:
 
 
 def post(query: str, variables: dict | None = None, headers: dict | None = None) -> tuple[int, dict, object]:
-    """POST a GraphQL request; returns (status, decoded body, response)."""
+    """POST a GraphQL request as an admin (unless ``headers`` say otherwise): (status, body, response).
+
+    Access control itself is tested in test_auth_graphql.py.
+    """
+    headers = {"Authorization": _admin_authorization(), **(headers or {})}
     response = Client().post(
         "/graphql",
         data=json.dumps({"query": query, "variables": variables or {}}),
@@ -41,6 +47,10 @@ def post(query: str, variables: dict | None = None, headers: dict | None = None)
         headers=headers or {},
     )
     return response.status_code, json.loads(response.content), response
+
+
+def _admin_authorization() -> str:
+    return bearer_headers("admin", username=f"graphql-admin-{uuid.uuid4().hex[:8]}")["HTTP_AUTHORIZATION"]
 
 
 def gql(query: str, variables: dict | None = None) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import json
 import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -19,7 +20,7 @@ from django.test import Client
 from graphql_schema.views import vendored_assets
 from server.studies.models import Study
 from server.studies.services import bump_data_version
-from tests.conftest import study_values
+from tests.conftest import bearer_headers, study_values
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -108,6 +109,7 @@ def test_the_playground_runs_a_query_in_a_browser_without_internet(live_server, 
             route.abort()
 
     query = '{ studies(filters: {search: "測試"}) { totalCount results { examId patientName } } }'
+    headers = json.dumps({"Authorization": bearer_headers("viewer")["HTTP_AUTHORIZATION"]})
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -119,8 +121,9 @@ def test_the_playground_runs_a_query_in_a_browser_without_internet(live_server, 
             page.on("requestfailed", lambda request: failed.append(request.url))
             page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
             try:
-                # Strawberry's page reads the initial query from ?q= (decodeURIComponent: no "+" for spaces).
-                page.goto(f"{live_server.url}/graphql?q={quote(query)}")
+                # Strawberry's page reads the initial query from ?q= and the headers editor's content from
+                # ?headers= (decodeURIComponent: no "+" for spaces): the token a user would paste there.
+                page.goto(f"{live_server.url}/graphql?q={quote(query)}&headers={quote(headers)}")
                 page.wait_for_selector(".graphiql-execute-button", timeout=30_000)
                 page.click(".graphiql-execute-button")
                 page.wait_for_function(

@@ -1,0 +1,91 @@
+"""GraphQL applies the REST API's access rules with the same tokens, and audits every read of patient data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from server.access import audit
+from server.access.models import AuditEvent
+from tests.conftest import bearer_headers
+from tests.rest_support import load_fixed_studies
+
+pytestmark = pytest.mark.django_db
+DATA_QUERIES = {
+    "studies": "{ studies { totalCount results { examId } } }",
+    "study": '{ study(examId: "20250000001") { patientName } }',
+    "studyFilterOptions": "{ studyFilterOptions { examStatuses } }",
+    "studyStatistics": "{ studyStatistics { total } }",
+}
+
+
+def graphql(query: str, variables: dict | None = None, **headers) -> dict:
+    response = Client().post(
+        "/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}),
+        content_type="application/json",
+        **headers,
+    )
+    return json.loads(response.content)
+
+
+@pytest.fixture
+def fixed():
+    load_fixed_studies()
+
+
+@pytest.mark.parametrize("field", DATA_QUERIES)
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
+def test_patient_data_needs_a_valid_token(fixed, field, authorization):
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    body = graphql(DATA_QUERIES[field], **headers)
+    assert (body["data"] or {}).get(field) is None  # a nullable field is null, else data is null
+    assert body["errors"][0]["message"] == "Not authenticated"
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert AuditEvent.objects.filter(action=audit.REFUSED, status_code=401).exists()
+
+
+@pytest.mark.parametrize("field", DATA_QUERIES)
+def test_a_viewer_token_reads_every_data_field(fixed, field):
+    body = graphql(DATA_QUERIES[field], **bearer_headers("viewer"))
+    assert "errors" not in body, body
+    assert body["data"][field] is not None
+
+
+def test_the_audit_log_query_is_for_admins_only(fixed):
+    query = "{ auditEvents(limit: 10) { action username recordCount examIds } }"
+    body = graphql(query, **bearer_headers("exporter", username="erin"))
+    assert body["errors"][0]["message"] == "Not permitted"
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    admin = bearer_headers("admin", username="ada")
+    graphql(DATA_QUERIES["study"], **admin)
+    events = graphql(query, **admin)["data"]["auditEvents"]
+    expected = {"action": "graphql.query", "username": "ada", "recordCount": 1, "examIds": ["20250000001"]}
+    assert expected in events
+
+
+def test_a_studies_query_is_audited_with_its_variables_and_the_page(fixed):
+    query = "query Find($q: String) { studies(filters: {search: $q}) { results { patientName } } }"
+    headers = bearer_headers("viewer", username="vic")
+    body = graphql(query, {"q": "王小明"}, HTTP_X_REQUEST_ID="req-9", **headers)
+    assert body["data"]["studies"]["results"]
+    event = AuditEvent.objects.get(action=audit.GRAPHQL_QUERY)
+    assert (event.username, event.role, event.request_id) == ("vic", "viewer", "req-9")
+    assert event.parameters["operation_name"] == "Find"
+    assert event.parameters["variables"] == {"q": "王小明"}
+    assert event.parameters["query"] == query
+    assert event.record_count == len(body["data"]["studies"]["results"]) == len(event.exam_ids)
+    assert "20250000001" in event.exam_ids
+
+
+def test_statistics_are_audited_without_exam_ids(fixed):
+    graphql(DATA_QUERIES["studyStatistics"], **bearer_headers("viewer"))
+    event = AuditEvent.objects.get(action=audit.GRAPHQL_QUERY)
+    assert event.exam_ids == [] and event.parameters["query"] == DATA_QUERIES["studyStatistics"]
+
+
+def test_a_query_without_patient_data_is_not_audited(fixed):
+    assert graphql("{ __typename }")["data"] == {"__typename": "Query"}
+    assert not AuditEvent.objects.filter(action=audit.GRAPHQL_QUERY).exists()
