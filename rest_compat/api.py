@@ -19,6 +19,7 @@ from ninja import NinjaAPI, Query, Router
 from ninja.errors import HttpError, ValidationError, ValidationErrorContext
 
 import server
+from rest_compat import auth as rest_auth
 from rest_compat import export
 from rest_compat.docs import OfflineSwagger
 from rest_compat.params import ExportParams, FilterParams, LegacyQueryParser, SearchParams
@@ -32,6 +33,8 @@ from rest_compat.schemas import (
     StudyOut,
     ValidationErrorOut,
 )
+from server.access import audit
+from server.access.roles import EXPORTER, VIEWER
 from server.studies import selectors
 from server.studies.selectors import InvalidQuery
 
@@ -111,8 +114,16 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(500)
 
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 422: ValidationErrorOut}
-studies = Router(tags=["studies"])
+rest_auth.install(api)
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut}
+# Every study endpoint needs a token of a viewer (or above); export needs an exporter.
+studies = Router(tags=["studies"], auth=rest_auth.RoleBearer(VIEWER))
+
+
+def _parameters(request: HttpRequest) -> dict[str, list[str]]:
+    """The query parameters as sent (lists, since any may repeat), for the audit trail."""
+    return {key: request.GET.getlist(key) for key in request.GET}
 
 
 # The fixed paths come before /studies/{exam_id}, which would otherwise capture them.
@@ -122,6 +133,15 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
     filters, sorts = params.to_query()
     page = selectors.search_studies(filters, sorts, offset=offset, limit=limit)
     options = selectors.filter_options()
+    exam_ids = [study.exam_id for study in page.results]
+    audit.record_event(
+        audit.STUDY_SEARCH,
+        200,
+        request,
+        parameters=_parameters(request),
+        record_count=len(exam_ids),
+        exam_ids=exam_ids,
+    )
     return json_response(
         {
             "data": [study_json(study_row(study)) for study in page.results],
@@ -139,6 +159,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
 
 @studies.get(
     "/export",
+    auth=rest_auth.RoleBearer(EXPORTER),
     response={200: None, **ERRORS},
     summary="Export studies as CSV or XLSX",
     description=(
@@ -157,7 +178,10 @@ def export_studies(request: HttpRequest, params: Query[ExportParams]) -> Any:
         total = _count(filters)
         if total > limit:
             raise export.ExportTooLarge(file_format, total, limit)
-    rows = selectors.iter_study_rows(filters, sorts)
+    # The event is written when the download ends, with the exam_ids actually sent.
+    rows = audit.audited_rows(
+        selectors.iter_study_rows(filters, sorts), request, audit.STUDY_EXPORT, _parameters(request)
+    )
     if file_format == "csv":
         return export.csv_response(rows)
     try:
@@ -170,14 +194,25 @@ def _count(filters: selectors.StudyFilters) -> int:
     return selectors.count_studies(selectors.filter_studies(filters))
 
 
-@studies.get("/filters/options", response={200: FilterOptionsOut}, summary="Filter drop-down values")
+@studies.get(
+    "/filters/options", response={200: FilterOptionsOut, 401: ErrorOut}, summary="Filter drop-down values"
+)
 def filter_options(request: HttpRequest) -> HttpResponse:
     return json_response(dataclasses.asdict(selectors.filter_options()))
 
 
-@studies.get("/{exam_id}", response={200: StudyOut, 404: ErrorOut}, summary="One study")
+@studies.get("/{exam_id}", response={200: StudyOut, 401: ErrorOut, 404: ErrorOut}, summary="One study")
 def study_detail(request: HttpRequest, exam_id: str) -> HttpResponse:
     study = None if "\x00" in exam_id else selectors.get_study(exam_id)
+    found = [study.exam_id] if study is not None else []
+    audit.record_event(
+        audit.STUDY_DETAIL,
+        200 if found else 404,
+        request,
+        parameters={"exam_id": exam_id.replace("\x00", "")},
+        record_count=len(found),
+        exam_ids=found,
+    )
     if study is None:
         return error_response(404, "Study not found")
     return json_response(study_json(study_row(study)))

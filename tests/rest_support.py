@@ -9,7 +9,7 @@ from django.test import Client
 from server.studies import bulk
 from server.studies.columns import STUDY_FIELDS
 from server.studies.services import bump_data_version
-from tests.conftest import study_values
+from tests.conftest import bearer_headers, study_values
 
 NO_OPTIONAL = {
     "medical_record_no": None,
@@ -115,5 +115,5 @@ def ids_of(response) -> list[str]:
 
 
 def lenient_client() -> Client:
-    """A client that returns a 500 response instead of raising the view's exception."""
-    return Client(raise_request_exception=False)
+    """A client, logged in as an admin, that answers 500 instead of raising the view's exception."""
+    return Client(raise_request_exception=False, **bearer_headers())

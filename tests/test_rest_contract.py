@@ -123,7 +123,8 @@ def test_an_unexpected_error_is_a_bare_json_500(settings, snapshot, monkeypatch,
 def test_errors_outside_the_views_are_json_too(settings, monkeypatch, debug):
     """An unknown path (Django's HTML 404, a technical page with DEBUG) and a failure in a middleware."""
     settings.DEBUG = debug
-    response = lenient_client().get("/api/v1/nothing/here")
+    client = lenient_client()
+    response = client.get("/api/v1/nothing/here")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json; charset=utf-8"
     assert response.content == b'{"detail":"Not Found"}'
@@ -132,7 +133,7 @@ def test_errors_outside_the_views_are_json_too(settings, monkeypatch, debug):
         raise RuntimeError("secret")
 
     monkeypatch.setattr("django.middleware.common.CommonMiddleware.process_request", broken)
-    response = lenient_client().get("/api/v1/studies/20250000001")
+    response = client.get("/api/v1/studies/20250000001")
     assert response.status_code == 500
     assert response.content == b'{"detail":"Internal Server Error"}'
 

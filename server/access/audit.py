@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
+from django.db.models import JSONField, Value
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from server.access.models import AuditEvent
@@ -33,6 +38,17 @@ def client_address(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _storable(value: Any) -> Any:
+    """jsonb refuses NUL characters, which a hostile client may send: make them visible instead."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def record_event(
     action: str,
     status_code: int,
@@ -40,25 +56,64 @@ def record_event(
     user: AbstractBaseUser | None = None,
     parameters: dict | None = None,
     record_count: int = 0,
-    exam_ids: Iterable[str] = (),
+    exam_ids: Iterable[str] | ExamIdTrail = (),
     username: str | None = None,
 ) -> AuditEvent:
     """Append one event. ``user`` defaults to the request's authenticated user."""
     if user is None and request is not None:
         candidate = getattr(request, "user", None)
         user = candidate if candidate is not None and candidate.is_authenticated else None
+    if isinstance(exam_ids, ExamIdTrail):
+        stored_ids = exam_ids.as_json_value()
+    else:
+        stored_ids = [str(exam_id) for exam_id in exam_ids]
     return AuditEvent.objects.create(
         user_id=user.pk if user is not None else None,
-        username=username if username is not None else (user.get_username() if user is not None else ""),
+        username=_storable(username if username is not None else (user.get_username() if user else "")),
         role=role_of(user) or "",
         client_address=client_address(request),
         request_id=getattr(request, "request_id", "") if request is not None else "",
         action=action,
         status_code=status_code,
-        parameters=parameters or {},
+        parameters=_storable(parameters or {}),
         record_count=record_count,
-        exam_ids=list(exam_ids),
+        exam_ids=stored_ids,
     )
+
+
+class ExamIdTrail:
+    """The exam_ids an export sends, kept as compact JSON text rather than a list of objects: a million-row
+    export then holds about 15 MB for its audit event instead of about 70 MB."""
+
+    def __init__(self) -> None:
+        self._text = io.StringIO()
+        self.count = 0
+
+    def add(self, exam_id: str) -> None:
+        if self.count:
+            self._text.write(",")
+        self._text.write(json.dumps(exam_id, ensure_ascii=False))
+        self.count += 1
+
+    def as_json_value(self) -> Any:
+        text = "[" + self._text.getvalue() + "]"
+        if connection.vendor == "postgresql":
+            return Cast(Value(text), output_field=JSONField())  # parsed by the database, not in Python
+        return json.loads(text)
+
+
+def audited_rows(
+    rows: Iterable[tuple], request: HttpRequest, action: str, parameters: dict
+) -> Iterator[tuple]:
+    """Pass export rows through, then append the audit event with every exam_id sent, when the download
+    ends (completely, or cut short by the client: what left the server is what is recorded)."""
+    trail = ExamIdTrail()
+    try:
+        for row in rows:
+            trail.add(row[0])
+            yield row
+    finally:
+        record_event(action, 200, request, parameters=parameters, record_count=trail.count, exam_ids=trail)
 
 
 def audit_events(

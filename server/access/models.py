@@ -17,6 +17,9 @@ class AccessToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     password_fingerprint = models.CharField(max_length=64)
+    # The role when issued: role changes go through set_role, which revokes the user's tokens, so a live
+    # token's role is current, and checking it costs no query per request.
+    role = models.CharField(max_length=16, default="")  # tokens from before this column: no role, re-login
     created_at = models.DateTimeField(db_default=Now())
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from server.access.models import AccessToken
+from server.access.roles import role_of
 
 MAX_TOKEN_LENGTH = 128
 
@@ -36,6 +37,7 @@ def issue_token(user: AbstractBaseUser) -> IssuedToken:
     token = AccessToken.objects.create(
         user=user,
         key_hash=_digest(raw),
+        role=role_of(user) or "",
         password_fingerprint=password_fingerprint(user),
         expires_at=timezone.now() + dt.timedelta(hours=settings.ACCESS_TOKEN_TTL_HOURS),
     )
@@ -55,6 +57,7 @@ def user_for_token(raw: str | None) -> AbstractBaseUser | None:
         return None
     if not secrets.compare_digest(token.password_fingerprint, password_fingerprint(token.user)):
         return None
+    token.user._role_names = {token.role} if token.role else set()  # see AccessToken.role
     return token.user
 
 
