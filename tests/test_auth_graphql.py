@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from server.access import audit
-from server.access.models import AuditEvent
+from server.access import audit, tokens
+from server.access.models import AccessToken, AuditEvent
+from server.access.services import create_user
 from tests.conftest import bearer_headers
 from tests.rest_support import load_fixed_studies
 
@@ -45,6 +48,18 @@ def test_patient_data_needs_a_valid_token(fixed, field, authorization):
     assert body["errors"][0]["message"] == "Not authenticated"
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert AuditEvent.objects.filter(action=audit.REFUSED, status_code=401).exists()
+
+
+@pytest.mark.parametrize("field", DATA_QUERIES)
+def test_expired_and_revoked_tokens_are_refused(fixed, field):
+    user = create_user("alice", "viewer", "a long test password 123")
+    expired, revoked = tokens.issue_token(user), tokens.issue_token(user)
+    past = timezone.now() - dt.timedelta(minutes=1)
+    AccessToken.objects.filter(pk=expired.token.pk).update(expires_at=past)
+    tokens.revoke_token(revoked.raw)
+    for issued in (expired, revoked):
+        body = graphql(DATA_QUERIES[field], HTTP_AUTHORIZATION=f"Bearer {issued.raw}")
+        assert body["errors"][0]["message"] == "Not authenticated"
 
 
 @pytest.mark.parametrize("field", DATA_QUERIES)

@@ -114,16 +114,21 @@ def test_health_and_docs_are_public(url):
     assert Client().get(url).status_code == 200
 
 
-def test_expired_and_revoked_tokens_are_401(fixed):
-    user = create_user("alice", "viewer", PASSWORD)
+@pytest.mark.parametrize("url", DATA_ENDPOINTS)
+def test_expired_revoked_and_deactivated_tokens_are_401(fixed, url):
+    user = create_user("alice", "admin", PASSWORD)
     expired, revoked = tokens.issue_token(user), tokens.issue_token(user)
-    AccessToken.objects.filter(pk=expired.token.pk).update(
-        expires_at=timezone.now() - dt.timedelta(minutes=1)
-    )
+    past = timezone.now() - dt.timedelta(minutes=1)
+    AccessToken.objects.filter(pk=expired.token.pk).update(expires_at=past)
     tokens.revoke_token(revoked.raw)
-    for issued in (expired, revoked):
-        response = Client().get("/api/v1/studies/search", HTTP_AUTHORIZATION=f"Bearer {issued.raw}")
+    live = tokens.issue_token(user)
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {live.raw}").status_code == 200
+    user.is_active = False
+    user.save()
+    for issued in (expired, revoked, live):
+        response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {issued.raw}")
         assert response.status_code == 401
+        assert response.content == b'{"detail":"Not authenticated"}'
 
 
 def test_roles_decide_what_a_token_may_do(fixed):
