@@ -28,12 +28,12 @@ def printable(text: str) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (ISO 8601, milliseconds, with offset), level, logger, message, the
+    """One JSON object per line: time (ISO 8601 in UTC, milliseconds), level, logger, message, the
     request fields when present, and the traceback (as one escaped string) of a logged exception."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": dt.datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
