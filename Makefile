@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ROWS ?= 5000
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean backup restore
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -37,6 +37,16 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache
+
+# Backups of the PostgreSQL database named by DATABASE_URL (README, "Running in production"): `make backup`
+# writes a pg_dump custom-format file into BACKUP_DIR (default var/backups) and prints its path;
+# `make restore FILE=...` restores one into DATABASE_URL's database, refusing a non-empty one unless FORCE=1.
+backup: $(STAMP)
+	$(PY) -m tools.backup backup
+
+restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/backup.dump [FORCE=1]"; exit 2; }
+	$(PY) -m tools.backup restore "$(FILE)" $(if $(FORCE),--force)
 
 # The performance benchmark (issue 7) in a database of its own, created and dropped by it (BENCH_DATABASE_URL,
 # default postgresql://postgres@127.0.0.1:5432/studies_bench). ROWS= sets the studies (default 1,000,000;
