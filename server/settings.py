@@ -151,23 +151,32 @@ TEMPLATES = [
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+def _bool_or_default(name: str, default: bool) -> bool:
+    """An empty value (``NAME=`` as in .env.example) means the default, not false."""
+    return env.get_bool(name, default) if env.get_str(name, "").strip() else default
+
+
+def _list_or_default(name: str, default: list[str]) -> list[str]:
+    return env.get_list(name, default) if env.get_str(name, "").strip() else default
+
+
 # Production serving (README, "Running in production"): HTTPS behind a TLS-terminating reverse proxy,
 # security headers, static files, log format and metrics.
 try:
     # On only when a proxy that terminates TLS (deploy/nginx.conf) is the sole way in: then its
     # X-Forwarded-Proto says whether the client used HTTPS, and its X-Real-IP who the client is.
     BEHIND_TLS_PROXY = env.get_bool("BEHIND_TLS_PROXY", False)
-    TRUSTED_PROXY_ADDRESSES = env.get_list("TRUSTED_PROXY_ADDRESSES", ["127.0.0.1", "::1"])
-    SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+    TRUSTED_PROXY_ADDRESSES = _list_or_default("TRUSTED_PROXY_ADDRESSES", ["127.0.0.1", "::1"])
+    SECURE_SSL_REDIRECT = _bool_or_default("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
     SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool_or_default("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", False)
     LOG_FORMAT = (env.get_str("LOG_FORMAT", "text" if DEBUG else "json") or "").lower()
     if LOG_FORMAT not in {"json", "text"}:
         raise env.ConfigurationError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
     METRICS_ENABLED = env.get_bool("METRICS_ENABLED", False)
     METRICS_TOKEN = env.get_str("METRICS_TOKEN", "") or ""
-    METRICS_ALLOWED_ADDRESSES = env.get_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
+    METRICS_ALLOWED_ADDRESSES = _list_or_default("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
     for _network in METRICS_ALLOWED_ADDRESSES:
         try:
             ipaddress.ip_network(_network, strict=False)
