@@ -19,7 +19,7 @@ try:
     env.load_dotenv(ROOT / ".env")
     wsgi_app = "server.wsgi:application"
     # Loopback only by default: nginx (deploy/nginx.conf) terminates TLS and forwards here.
-    bind = env.get_list("GUNICORN_BIND", ["127.0.0.1:8000"])
+    bind = env.get_list("GUNICORN_BIND") or ["127.0.0.1:8000"]
     # Sync workers: each answers one request at a time, and the API's work is database-bound, so 2 per CPU
     # (plus one) keeps the CPUs busy while others wait on PostgreSQL. CPUs this process may use, not the
     # host's.

@@ -66,6 +66,24 @@ def test_a_bad_security_variable_stops_start_up_with_one_line():
     )
 
 
+def test_empty_values_as_in_env_example_mean_the_defaults():
+    empty = dict.fromkeys(
+        ["SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "LOG_FORMAT"], ""
+    )
+    empty.update(TRUSTED_PROXY_ADDRESSES="", METRICS_ALLOWED_ADDRESSES="", METRICS_TOKEN="")
+    code = (
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.LOG_FORMAT, s.TRUSTED_PROXY_ADDRESSES, "
+        "s.METRICS_ALLOWED_ADDRESSES, s.SECURE_PROXY_SSL_HEADER)"
+    )
+    result = manage("shell", "-c", code, **{**PRODUCTION_ENV, **empty})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "True 31536000 True json ['127.0.0.1', '::1'] ['127.0.0.1', '::1'] "
+        "('HTTP_X_FORWARDED_PROTO', 'https')"
+    )
+
+
 def test_every_response_carries_the_security_headers(client):
     for path in ("/api/v1/health", "/graphql", "/no/such/page"):
         response = client.get(path)
