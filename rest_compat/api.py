@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Router
 from ninja.errors import HttpError, ValidationError, ValidationErrorContext
@@ -105,6 +105,13 @@ def _invalid_query(request: HttpRequest, exc: InvalidQuery) -> HttpResponse:
 @api.exception_handler(export.ExportTooLarge)
 def _export_too_large(request: HttpRequest, exc: export.ExportTooLarge) -> HttpResponse:
     return error_response(400, str(exc))
+
+
+@api.exception_handler(OperationalError)
+def _database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # The database refused the connection, went away or timed out: the client may retry, so 503, not 500.
+    logger.error("Database unavailable answering %s %s: %s", request.method, request.path, type(exc).__name__)
+    return error_response(503, "Database unavailable")
 
 
 @api.exception_handler(Exception)

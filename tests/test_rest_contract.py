@@ -146,3 +146,13 @@ def test_the_openapi_schemas_list_the_keys_the_views_write(client, fixed):
     assert list(body["filters"]) == list(SearchOut.model_fields["filters"].annotation.model_fields)
     options = json.loads(client.get("/api/v1/studies/filters/options").content)
     assert list(options) == list(FilterOptionsOut.model_fields)
+
+
+def test_a_database_outage_is_a_503_not_a_500(snapshot, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError('connection to server at "10.0.0.5", port 5432 failed: Connection refused')
+
+    monkeypatch.setattr("rest_compat.api.selectors.search_studies", refuse)
+    response = lenient_client().get(SEARCH)
+    assert "10.0.0.5" not in response.content.decode()
+    assert as_sent(response) == snapshot
