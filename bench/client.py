@@ -134,7 +134,8 @@ def latency(client: Client, request: Request, warmup: int, count: int, budget: f
 def throughput(port: int, token: str | None, request: Request, clients: int, seconds: float) -> dict:
     """``clients`` threads, each on its own connection, sending ``request`` for ``seconds``."""
     deadline_box: list[float] = []
-    start = threading.Barrier(clients + 1)
+    # The window opens when every client has connected and sent its warm-up request, not before.
+    start = threading.Barrier(clients + 1, action=lambda: deadline_box.append(time.perf_counter() + seconds))
     counts = [0] * clients
     errors = [0] * clients
     first_error: list[str] = []
@@ -165,10 +166,9 @@ def throughput(port: int, token: str | None, request: Request, clients: int, sec
     threads = [threading.Thread(target=run, args=(index,), daemon=True) for index in range(clients)]
     for thread in threads:
         thread.start()
-    cpu_started = time.process_time()
-    deadline_box.append(time.perf_counter() + seconds)
-    started = time.perf_counter()
     start.wait()
+    cpu_started = time.process_time()
+    started = time.perf_counter()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -92,6 +93,8 @@ def manage(url: str, *args: str, stdin: str | None = None, check: bool = True) -
 def setup_django(url: str) -> None:
     """Configure Django in this process on the benchmark database (the floor's SQL is captured here)."""
     os.environ.update(server_environment(url, ALLOWED_HOSTS="127.0.0.1,testserver"))
+    # WhiteNoise's notice that collectstatic never ran: the floor's in-process requests serve no files.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     import django
 
     django.setup()

@@ -13,6 +13,7 @@ statement is ever prepared server-side, so PostgreSQL never switches a ``LIKE`` 
 from __future__ import annotations
 
 import importlib
+import re
 import time
 
 from bench.client import Request, over_budget
@@ -79,6 +80,16 @@ def capture(request: Request, token: str | None, page: bool) -> tuple[int, list[
         # The page and its count; not the query layer's own cached helpers (probes, distinct values).
         statements = [s for s in statements if "COUNT(" in s.upper() or " ORDER BY " in s.upper()]
     return response.status_code, statements
+
+
+_SELECT_LIST = re.compile(r"^SELECT .*? FROM ", re.DOTALL)
+_SINGLE_IN = re.compile(r" IN \(('(?:[^']|'')*')\)")
+
+
+def same_work_key(statements: list[str]) -> tuple[str, ...]:
+    """Statements that differ only in their select list (GraphQL narrows the columns to those asked for),
+    or in ``IN ('x')`` against ``= 'x'``, make PostgreSQL do the same work: they share one floor."""
+    return tuple(_SINGLE_IN.sub(r" = \1", _SELECT_LIST.sub("SELECT ... FROM ", s)) for s in statements)
 
 
 def run_statements(cursor, statements: list[str]) -> tuple[float, list[float]]:

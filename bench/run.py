@@ -183,7 +183,8 @@ def section_queries(options: Options, result: dict, port: int, token: str | None
         samples = draw_samples(cursor)
     result["samples"] = {key: str(value) for key, value in samples.__dict__.items()}
     client = Client(port, token)
-    queries = []
+    queries: list[dict] = []
+    result["queries"] = queries
     cpu_per_request = []
     for query in build_mix(samples):
         log(f"3. {query.label}")
@@ -204,7 +205,7 @@ def section_queries(options: Options, result: dict, port: int, token: str | None
             if not measured.get("unavailable"):
                 status, statements = floor.capture(request, token, query.page)
                 measured["floor_capture_status"] = status
-                key = tuple(statements)
+                key = floor.same_work_key(statements)
                 if key not in floors:
                     floors[key] = floor.measure(
                         statements, options.warmup, options.floor_requests, options.budget
@@ -218,8 +219,10 @@ def section_queries(options: Options, result: dict, port: int, token: str | None
         # The floor column shows the REST statements' (GraphQL's where REST has none).
         entry["floor"] = (entry.get("floors") or {}).get("rest") or (entry.get("floors") or {}).get("graphql")
         queries.append(entry)
+        p50 = {api: (entry.get(api) or {}).get("p50_ms") for api in ("rest", "graphql", "floor")}
+        log(f"   p50 ms: REST {p50['rest']}, GraphQL {p50['graphql']}, floor {p50['floor']}")
+        checkpoint(options, result)
     client.close()
-    result["queries"] = queries
     if cpu_per_request:
         result["client"] = {"cpu_ms_per_request": sorted(cpu_per_request)[len(cpu_per_request) // 2]}
 
@@ -339,22 +342,33 @@ def run_sections(options: Options, result: dict) -> dict:
     options.work_dir.mkdir(parents=True, exist_ok=True)
     result["meta"]["machine"] += ", " + postgres_version()
     try:
+        result["complete"] = False  # until the last section: a partial file says so
         section_data(options, result)
+        checkpoint(options, result)
         section_import(options, result)
+        checkpoint(options, result)
         server = Server(options.url, options.work_dir / "gunicorn.log")
         log(f"starting gunicorn (2 workers, {server.worker_class or 'configured worker class'})")
         with server:
             result["meta"]["server"] = " ".join(server.command[2:]).replace(str(server.port), "PORT")
             token = create_user_and_login(options, server.port, result)
             section_queries(options, result, server.port, token)
+            checkpoint(options, result)
             section_throughput(options, result, server.port, token)
+            checkpoint(options, result)
             section_export(result, server, token)
+        result["complete"] = True
     finally:
         legacy_path(options).unlink(missing_ok=True)
     result["meta"]["load_after"] = loadavg()
     result["meta"]["seconds"] = round(time.time() - started, 1)
     report.evaluate(result)
     return result
+
+
+def checkpoint(options: Options, result: dict) -> None:
+    """Save what is measured so far, so that a long run can be followed and a failed one still tells."""
+    report.write_json(result, options.output)
 
 
 def run(options: Options, argv: list[str]) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from django.conf import global_settings
 from django.db import connection
 
 from bench import report
@@ -29,7 +30,10 @@ def database_url() -> str:
     return f"postgresql://{credentials}@{host}/{quote(settings['NAME'], safe='')}"
 
 
-def test_the_harness_measures_every_section(tmp_path):
+def test_the_harness_measures_every_section(tmp_path, settings):
+    # The benchmark user is created here and logs in through gunicorn, whose production settings do not
+    # know the test suite's fast MD5 hasher.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     options = Options(
         rows=ROWS,
         seed=7,
