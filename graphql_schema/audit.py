@@ -56,5 +56,7 @@ def resolve_audit_events(
     """Oldest first, like the command; ``limit`` at most MAX_AUDIT_EVENTS."""
     if not 1 <= limit <= MAX_AUDIT_EVENTS or offset < 0:
         raise GraphQLError(f"limit must be between 1 and {MAX_AUDIT_EVENTS}, offset 0 or more")
+    if "\x00" in (user or "") + (exam_id or ""):
+        raise GraphQLError("user and examId must not contain NUL characters")
     events = audit_events(username=user, since=since, exam_id=exam_id)
     return [_as_type(event) for event in islice(events, offset, offset + limit)]

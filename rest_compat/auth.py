@@ -91,6 +91,7 @@ def user_json(user) -> dict:
 
 
 router = Router(tags=["auth"])
+USERNAME_MAX_LENGTH = 150  # Django's User.username and the audit trail's username column
 
 
 @router.post(
@@ -100,10 +101,15 @@ router = Router(tags=["auth"])
 )
 def login(request: HttpRequest, username: Form[str], password: Form[str]) -> HttpResponse:
     client = audit.client_address(request)
+    # A username no account can have (longer than the column, or with a NUL, which PostgreSQL text cannot
+    # hold) is a failed login like any other, counted and audited under what fits the audit trail's column.
+    storable = username.replace("\x00", "\ufffd")[:USERNAME_MAX_LENGTH]
+    impossible = storable != username or "\x00" in password
+    username = storable
     if login_refused(username, client):
         audit.record_event(audit.LOGIN_THROTTLED, 429, request=request, username=username)
         return error_response(429, THROTTLED)
-    user = check_password(request, username=username, password=password)
+    user = None if impossible else check_password(request, username=username, password=password)
     if user is None or not user.is_active or role_of(user) is None:
         audit.record_event(audit.LOGIN_FAILED, 401, request=request, username=username)
         return error_response(401, INVALID_LOGIN)

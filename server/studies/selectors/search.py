@@ -16,6 +16,8 @@ from server.studies.selectors.text_search import term_condition
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_SEARCH_LENGTH = 200
+# patient_age is a smallint; a bound beyond it could only be a mistake (or an attempt at an overflow).
+MAX_AGE_BOUND = 32767
 
 
 class InvalidQuery(ValueError):
@@ -110,6 +112,26 @@ def search_terms(text: str | None) -> list[str]:
     return text.split()
 
 
+def check_text(name: str, value: object) -> None:
+    """PostgreSQL text cannot hold a NUL character: a value with one can match nothing and is refused."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidQuery(f"{name} must not contain NUL characters")
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            check_text(name, item)
+
+
+def check_condition(condition: Q) -> None:
+    """Every value compared in ``condition`` (a compiled filter of GraphQL's lookups) is storable text."""
+    for child in condition.children:
+        if isinstance(child, Q):
+            check_condition(child)
+        else:
+            lookup, value = child
+            check_text(lookup.split("__")[0], value)
+
+
 def search_condition(text: str | None) -> Q:
     """Every term must occur, ignoring ASCII case, as a substring of at least one of SEARCHED_FIELDS."""
     condition = Q()
@@ -121,6 +143,12 @@ def search_condition(text: str | None) -> Q:
 def filter_condition(filters: StudyFilters) -> Q:
     """The WHERE clause of ``filters`` as one ``Q``, for callers that combine it with their own."""
     condition = search_condition(filters.search)
+    for attribute in ("application_order_no", "medical_record_no", *_ANY_OF_FIELDS):
+        check_text(attribute, getattr(filters, attribute))
+    for attribute in ("patient_age_min", "patient_age_max"):
+        bound = getattr(filters, attribute)
+        if bound is not None and not 0 <= bound <= MAX_AGE_BOUND:
+            raise InvalidQuery(f"{attribute} must be between 0 and {MAX_AGE_BOUND}")
     for attribute, model_field in _ANY_OF_FIELDS.items():
         values = [value for value in getattr(filters, attribute) if value != ""]
         if values:
@@ -155,6 +183,7 @@ def filter_studies(
 
 def studies_where(condition: Q, queryset: QuerySet[Study] | None = None) -> QuerySet[Study]:
     """The studies matching a condition that a caller compiled itself (GraphQL's lookups), unordered."""
+    check_condition(condition)
     queryset = Study.objects.all() if queryset is None else queryset
     return queryset.filter(condition) if condition else queryset
 
@@ -209,7 +238,9 @@ def search_studies(
 
 
 def get_study(exam_id: str) -> Study | None:
-    """One study by its exam_id, or None."""
+    """One study by its exam_id, or None (an id with a NUL character, which no study can have, included)."""
+    if "\x00" in exam_id:
+        return None
     return Study.objects.filter(pk=exam_id).first()
 
 
