@@ -6,18 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-# Not inside a transaction: the source database is copied from the test database, which needs it idle.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db  # the migrated test database, copied as the source's starting point
 
 # Written into the source database by a separate process, committed, with the project's own functions.
 FILL = """
@@ -65,26 +63,20 @@ def contents(database: str) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture
-def databases():
-    """A source database copied from the migrated test database, and a name for the restore target."""
+def databases(tmp_path):
+    """A source database with the test database's schema and migration data, and a name for the target.
+
+    Copied with pg_dump and pg_restore: a template copy would need the test database to have no sessions.
+    """
     test_database = connection.settings_dict["NAME"]
     suffix = uuid.uuid4().hex[:8]
     source, target = f"{test_database}_src_{suffix}", f"{test_database}_restored_{suffix}"
-    connections.close_all()  # a template must have no other sessions
     with admin_connection() as admin:
-        for attempt in range(20):
-            try:
-                admin.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                        sql.Identifier(source), sql.Identifier(test_database)
-                    )
-                )
-                break
-            except psycopg.errors.ObjectInUse:
-                if attempt == 19:
-                    raise
-                time.sleep(0.25)
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(source)))
     try:
+        schema = tmp_path / "schema.dump"
+        subprocess.run(["pg_dump", "-Fc", "-f", str(schema), "-d", url_for(test_database)], check=True)
+        subprocess.run(["pg_restore", "--no-owner", "-d", url_for(source), str(schema)], check=True)
         yield source, target
     finally:
         with admin_connection() as admin:
@@ -94,7 +86,7 @@ def databases():
 
 def test_a_backup_restores_into_a_fresh_database_with_every_study_and_audit_event(databases, tmp_path):
     source, target = databases
-    filled = run("manage.py", "shell", "-c", FILL, database=source)
+    filled = run("manage.py", "shell", "--verbosity", "0", "-c", FILL, database=source)
     assert filled.returncode == 0, filled.stderr
     original = contents(source)
     assert len(original["medical_examinations_fact"]) == 1500 and len(original["audit_event"]) == 26

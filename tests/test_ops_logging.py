@@ -102,7 +102,7 @@ def test_a_streamed_body_is_logged_once_when_it_ends(rf, request_lines):
 @pytest.mark.parametrize(("variables", "json_expected"), [({}, True), ({"LOG_FORMAT": "text"}, False)])
 def test_log_format_json_is_the_production_default_and_text_the_alternative(variables, json_expected):
     code = "import logging; logging.getLogger('server.request').info('hello', extra={'request_id': 'abc'})"
-    result = manage("shell", "-c", code, **{**PRODUCTION_ENV, **variables})
+    result = manage("shell", "--verbosity", "0", "-c", code, **{**PRODUCTION_ENV, **variables})
     assert result.returncode == 0, result.stderr
     [line] = result.stderr.strip().splitlines()
     if json_expected:

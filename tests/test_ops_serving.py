@@ -76,7 +76,7 @@ def test_empty_values_as_in_env_example_mean_the_defaults():
         "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.LOG_FORMAT, s.TRUSTED_PROXY_ADDRESSES, "
         "s.METRICS_ALLOWED_ADDRESSES, s.SECURE_PROXY_SSL_HEADER)"
     )
-    result = manage("shell", "-c", code, **{**PRODUCTION_ENV, **empty})
+    result = manage("shell", "--verbosity", "0", "-c", code, **{**PRODUCTION_ENV, **empty})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "True 31536000 True json ['127.0.0.1', '::1'] ['127.0.0.1', '::1'] "
