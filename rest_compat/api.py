@@ -22,7 +22,7 @@ import server
 from rest_compat import auth as rest_auth
 from rest_compat import export
 from rest_compat.docs import OfflineSwagger
-from rest_compat.params import ExportParams, FilterParams, LegacyQueryParser, SearchParams
+from rest_compat.params import ExportParams, LegacyQueryParser, SearchParams
 from rest_compat.presentation import study_json, study_row
 from rest_compat.responses import JSON_CONTENT_TYPE, CompactJSONRenderer, error_response, json_response
 from rest_compat.schemas import (
@@ -243,5 +243,3 @@ def health(request: HttpRequest) -> HttpResponse:
         )
     return json_response({"status": "ok", "version": server.__version__, "database": "ok"})
 
-
-__all__ = ["FilterParams", "api"]
