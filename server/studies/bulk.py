@@ -6,7 +6,7 @@ the transaction, so a failure half-way leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 
@@ -40,21 +40,28 @@ def write_studies(
 
 
 def copy_rows(
-    connection: BaseDatabaseWrapper, table: str, rows: Iterable[tuple], freeze: bool = False
+    connection: BaseDatabaseWrapper,
+    table: str,
+    rows: Iterable[tuple],
+    freeze: bool = False,
+    extra_columns: Sequence[tuple[str, str]] = (),
 ) -> int:
     """``COPY table (STUDY_FIELDS) FROM STDIN`` in binary format: the fastest way into PostgreSQL.
 
     ``freeze`` writes the rows already frozen, which makes the index builds that follow about twice as fast;
-    PostgreSQL allows it only into a table created or truncated in the same transaction.
+    PostgreSQL allows it only into a table created or truncated in the same transaction. ``extra_columns``
+    ((name, type) pairs) follow the study fields in each row, for staging tables that carry more (the
+    importers' source row number).
     """
-    columns = ", ".join(connection.ops.quote_name(name) for name in STUDY_FIELDS)
+    names = (*STUDY_FIELDS, *(name for name, _ in extra_columns))
+    columns = ", ".join(connection.ops.quote_name(name) for name in names)
     written = 0
     with connection.cursor() as cursor:
         raw_cursor = cursor.cursor  # psycopg's own cursor, under Django's wrapper
         options = "FORMAT BINARY, FREEZE" if freeze else "FORMAT BINARY"
         statement = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN ({options})"
         with raw_cursor.copy(statement) as copy:
-            copy.set_types(POSTGRES_COPY_TYPES)
+            copy.set_types([*POSTGRES_COPY_TYPES, *(kind for _, kind in extra_columns)])
             for row in rows:
                 copy.write_row(row)
                 written += 1
