@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "ninja",  # its templates and static files (/api/v1/docs serves its Swagger UI files itself)
     "corsheaders",
     "server.access",
+    "importers",
 ]
 
 MIDDLEWARE = [
