@@ -16,6 +16,8 @@ class UserError(ValueError):
 
 
 def _check_role(role: str) -> None:
+    """Roles are groups made by a data migration; they are re-created on demand should they be missing
+    (a database restored without them, a test that flushed the tables)."""
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}")
 
@@ -31,7 +33,7 @@ def create_user(username: str, role: str, password: str, email: str | None = Non
     validate_password(password, user)  # raises django.core.exceptions.ValidationError
     user.set_password(password)
     user.save()
-    user.groups.set([Group.objects.get(name=role)])
+    user.groups.set([Group.objects.get_or_create(name=role)[0]])
     return user
 
 
@@ -40,7 +42,7 @@ def set_role(username: str, role: str) -> AbstractBaseUser:
     """Replace the user's role. Existing tokens are revoked so the new rights apply from the next login."""
     _check_role(role)
     user = _get(username)
-    user.groups.set([Group.objects.get(name=role)])
+    user.groups.set([Group.objects.get_or_create(name=role)[0]])
     revoke_all_tokens(user)
     return user
 
