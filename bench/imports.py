@@ -79,9 +79,13 @@ def run_import(options, path: Path, expected: int, label: str) -> dict:
 
 def measure_floor(options, path: Path, log: Callable[[str], None]) -> dict:
     """The floor of the importer engineer's ``bench.import_floor`` for the same file."""
-    from bench import import_floor  # written alongside the importer
+    from bench import import_floor  # the importer engineer's: COPY into a bare table, then its indexes
 
-    return import_floor.measure_floor(path, options.url)
+    floor = import_floor.measure_floor(path, options.url)
+    floor.setdefault(
+        "rows_per_s", round(floor["rows"] / floor["seconds"], 1) if floor.get("seconds") else None
+    )
+    return floor
 
 
 def run(options, legacy_file: Path, log: Callable[[str], None]) -> dict:
@@ -101,11 +105,12 @@ def run(options, legacy_file: Path, log: Callable[[str], None]) -> dict:
     importer, floor = result.get("importer") or {}, result.get("floor") or {}
     if importer.get("seconds") and floor.get("seconds") and not importer.get("error"):
         result["ratio"] = round(importer["seconds"] / floor["seconds"], 3)
-    new_file = options.work_dir / f"legacy_new_{INCREMENT_ROWS}.duckdb"
-    write_legacy_duckdb(new_file, new_studies(INCREMENT_ROWS, after=options.rows, seed=options.seed + 1))
-    log(f"2. import_studies of {INCREMENT_ROWS:,} new rows into the full table")
+    count = getattr(options, "increment_rows", INCREMENT_ROWS)
+    new_file = options.work_dir / f"legacy_new_{count}.duckdb"
+    write_legacy_duckdb(new_file, new_studies(count, after=options.rows, seed=options.seed + 1))
+    log(f"2. import_studies of {count:,} new rows into the full table")
     try:
-        result["increment"] = run_import(options, new_file, INCREMENT_ROWS, "import_increment")
+        result["increment"] = run_import(options, new_file, count, "import_increment")
     finally:
         new_file.unlink(missing_ok=True)
     if result["increment"].get("error"):

@@ -71,7 +71,7 @@ def evaluate(report: dict) -> None:
     if imp.get("increment"):
         seconds = imp["increment"].get("seconds")
         imp["increment"]["passed"] = add_target(
-            report, "import", "10,000 rows into full table (s)", seconds, INCREMENT_SECONDS, "<"
+            report, "import", "new rows into the full table (s)", seconds, INCREMENT_SECONDS, "<"
         )
     for query in report.get("queries", []):
         for api in ("rest", "graphql"):
@@ -191,11 +191,11 @@ def _import_section(report: dict) -> list[str]:
     inc = imp.get("increment")
     if inc:
         if inc.get("seconds") is None:
-            rows.append(["10,000 new rows into the full table", "—", "—", "—", "—", inc.get("error", "")])
+            rows.append(["new rows into the full table", "—", "—", "—", "—", inc.get("error", "")])
         else:
             rows.append(
                 [
-                    "10,000 new rows into the full table",
+                    "new rows into the full table",
                     _int(inc["rows"]),
                     f"{inc['seconds']:.1f}",
                     _int(inc["rows_per_s"]),

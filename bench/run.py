@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -41,6 +42,8 @@ class Options:
     clients: int = 16
     # Repetitions of each floor: the database's own time varies far less than a whole request's.
     floor_requests: int = 50
+    # New rows imported into the full table (section 2); the issue's figure is 10,000.
+    increment_rows: int = 10_000
     # Seconds one series of requests may take before it stops short of ``requests`` (None: no bound).
     budget: float | None = 60.0
     keep_db: bool = False
@@ -50,7 +53,9 @@ class Options:
 
 
 def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S', time.gmtime())}] {message}", file=sys.stderr, flush=True)
+    """Progress on stderr; a closed stderr (``| head``) must not end the run half-way."""
+    with contextlib.suppress(OSError):
+        print(f"[bench {time.strftime('%H:%M:%S', time.gmtime())}] {message}", file=sys.stderr, flush=True)
 
 
 def loadavg() -> str:

@@ -43,6 +43,7 @@ def test_the_harness_measures_every_section(tmp_path, settings):
         floor_requests=3,
         duration=0.5,
         clients=4,
+        increment_rows=200,
         url=database_url(),
         output=tmp_path / "latest.json",
         work_dir=tmp_path,
@@ -54,6 +55,12 @@ def test_the_harness_measures_every_section(tmp_path, settings):
     for section in report.SECTIONS:
         assert section in table
     assert result["data"]["generate"]["rows"] == ROWS
+    imported = result["import"]
+    if not imported.get("skipped"):
+        assert "error" not in imported["importer"], imported["importer"]
+        assert imported["importer"]["rows"] == ROWS
+        assert imported["floor"]["rows"] == ROWS
+        assert imported["increment"]["rows"] == options.increment_rows, imported["increment"]
     for query in result["queries"]:
         for api in ("rest", "graphql"):
             measured = query.get(api)
