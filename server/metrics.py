@@ -66,8 +66,9 @@ def record_import_run(source: str, outcome: str, rows: int = 0) -> None:
 
 
 def record_database_error(error: BaseException) -> None:
-    """Count a database error; each exception object is counted once, however often it is reported."""
-    if getattr(error, "_counted_by_metrics", False):
+    """Count a database error; each is counted once, however often it is reported or re-raised by Django
+    (which raises its own ``django.db`` error from the driver's, as ``__cause__``)."""
+    if getattr(error, "_counted_by_metrics", False) or getattr(error.__cause__, "_counted_by_metrics", False):
         return
     with contextlib.suppress(AttributeError):
         error._counted_by_metrics = True  # type: ignore[attr-defined]
@@ -102,6 +103,25 @@ def route_of(request: HttpRequest) -> str:
     return "/" + match.route.lstrip("^").rstrip("$")
 
 
+def _count_failed_connections(wrapper) -> None:
+    """Wrap this connection object's ``get_new_connection``, once, so that a refused or timed-out connection
+    is counted even when the code that asked for it catches the error (as the health check does)."""
+    if getattr(wrapper, "_metrics_counts_connections", False):
+        return
+    connect = wrapper.get_new_connection
+
+    def counted(conn_params):
+        try:
+            return connect(conn_params)
+        except Exception as error:
+            if getattr(settings, "METRICS_ENABLED", False):
+                record_database_error(error)
+            raise
+
+    wrapper.get_new_connection = counted
+    wrapper._metrics_counts_connections = True
+
+
 class MetricsMiddleware:
     """Count and time every request, and count the database errors of its queries (when metrics are on)."""
 
@@ -112,6 +132,7 @@ class MetricsMiddleware:
         if not settings.METRICS_ENABLED:
             return self.get_response(request)
         started = time.perf_counter()
+        _count_failed_connections(connections["default"])
         with connections["default"].execute_wrapper(_count_failed_query):
             response = self.get_response(request)
         labels = {
