@@ -14,12 +14,16 @@ good.
 from __future__ import annotations
 
 import gzip
+import json
 import mimetypes
 import re
 from functools import cache
 from pathlib import Path
 
-from django.http import Http404, HttpRequest, HttpResponse
+from cross_web import HTTPException
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from strawberry.django.views import GraphQLView
 from strawberry.http.ides import get_graphql_ide_html
@@ -55,6 +59,33 @@ def playground_html(assets_url: str) -> str:
 
 
 class StudyGraphQLView(GraphQLView):
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        """Strawberry refuses a malformed request with a plain-text 400; a GraphQL client expects a GraphQL
+        error, so the same message comes back as ``{"errors": [{"message": ...}]}`` with the same status."""
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except RequestDataTooBig:
+            response = HttpResponse("Request body too large", status=413, content_type="text/plain")
+        except UnicodeDecodeError:  # the request adapter decodes the body before parse_json sees it
+            response = HttpResponse("The request body is not UTF-8", status=400, content_type="text/plain")
+        if 400 <= response.status_code < 500 and response.get("Content-Type", "").startswith("text/plain"):
+            message = response.content.decode("utf-8", "replace")
+            status = response.status_code
+            response = JsonResponse({"data": None, "errors": [{"message": message}]}, status=status)
+        return response
+
+    def parse_json(self, data: str | bytes) -> object:
+        """A body that is not UTF-8 JSON holding an object (or a batch) is the client's mistake, not a 500."""
+        try:
+            parsed = self.decode_json(data)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(parsed, dict | list) or (
+            isinstance(parsed, list) and not all(isinstance(item, dict) for item in parsed)
+        ):
+            raise HTTPException(400, 'The request body must be a JSON object with a "query"')
+        return parsed
+
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
         assets_url = reverse("graphql-playground-asset", kwargs={"name": "x"}).removesuffix("x")
         return HttpResponse(playground_html(assets_url), content_type="text/html; charset=utf-8")

@@ -127,9 +127,9 @@ def check_condition(condition: Q) -> None:
     for child in condition.children:
         if isinstance(child, Q):
             check_condition(child)
-        else:
-            lookup, value = child
-            check_text(lookup.split("__")[0], value)
+        elif isinstance(child, tuple) and len(child) == 2 and isinstance(child[0], str):
+            check_text(child[0].split("__")[0], child[1])
+        # Anything else is an expression the query layer built itself (the free-text conditions).
 
 
 def search_condition(text: str | None) -> Q:
