@@ -8,7 +8,6 @@ file and replaces the workers gracefully, each finishing its request first, with
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from server import env
@@ -74,8 +73,10 @@ def on_starting(server) -> None:
     """Empty the metrics folder once, at start: the files of the previous run's workers are stale."""
     if METRICS_ENABLED:
         folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-        shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
+        # Only prometheus_client's own files, should METRICS_DIR be pointed at a folder holding anything else.
+        for stale in folder.glob("*.db"):
+            stale.unlink(missing_ok=True)
 
 
 def child_exit(server, worker) -> None:
