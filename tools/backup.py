@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ import psycopg
 from psycopg import sql
 
 from server import env
+from tools.pgcluster import find_binaries
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,11 +81,22 @@ def connection_kwargs(settings: dict, database: str) -> dict:
     return kwargs
 
 
+def program(name: str) -> str:
+    """pg_dump or pg_restore: on PATH, else in the newest of Debian's versioned PostgreSQL folders."""
+    if shutil.which(name):
+        return name
+    folder = find_binaries()
+    if folder is not None and (folder / name).exists():
+        return str(folder / name)
+    raise BackupError(f"{name} not found; install the PostgreSQL client (Debian/Ubuntu: postgresql-client)")
+
+
 def run(command: list[str], environment: dict[str, str]) -> None:
+    command = [program(command[0]), *command[1:]]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         message = " ".join(result.stderr.split()) or f"exit code {result.returncode}"
-        raise BackupError(f"{command[0]} failed: {message}")
+        raise BackupError(f"{Path(command[0]).name} failed: {message}")
 
 
 def backup(output_dir: Path) -> Path:
