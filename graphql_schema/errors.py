@@ -18,6 +18,7 @@ from django.conf import settings
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from server.database_errors import QUERY_TOO_LONG, unavailability
 from server.studies.selectors import InvalidQuery
 
 logger = logging.getLogger("graphql_schema.errors")
@@ -59,8 +60,20 @@ def _log_internal_error(error: GraphQLError, rid: str, operation_name: str | Non
 def process_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
     """Log and, in production, mask the internal errors among ``errors``, in place."""
     rid = None
+    unavailable_status = None
     for index, error in enumerate(errors):
         if is_client_error(error):
+            continue
+        message = unavailability(error.original_error)
+        if message is not None:
+            # The database is away or the query ran too long: say so (no stack trace), answer 503.
+            path = ".".join(str(part) for part in error.path or ()) or "-"
+            logger.warning("GraphQL: %s (path=%s)", message, path)
+            code = "QUERY_TIMEOUT" if message == QUERY_TOO_LONG else "DATABASE_UNAVAILABLE"
+            errors[index] = GraphQLError(
+                message, nodes=error.nodes, path=error.path, extensions={"code": code}
+            )
+            unavailable_status = 503
             continue
         rid = rid or request_id(execution_context)
         _log_internal_error(error, rid, getattr(execution_context, "operation_name", None))
@@ -77,7 +90,8 @@ def process_errors(errors: list[GraphQLError], execution_context: ExecutionConte
             errors[index] = GraphQLError(
                 INTERNAL_ERROR_MESSAGE, nodes=error.nodes, path=error.path, extensions=extensions
             )
-    if rid is not None:
-        response = getattr(getattr(execution_context, "context", None), "response", None)
-        if response is not None:
-            response["X-Request-ID"] = rid
+    response = getattr(getattr(execution_context, "context", None), "response", None)
+    if rid is not None and response is not None:
+        response["X-Request-ID"] = rid
+    if unavailable_status is not None and response is not None:
+        response.status_code = unavailable_status

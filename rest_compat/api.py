@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Router
 from ninja.errors import HttpError, ValidationError, ValidationErrorContext
@@ -33,6 +33,7 @@ from rest_compat.schemas import (
     StudyOut,
     ValidationErrorOut,
 )
+from server import database_errors
 from server.access import audit
 from server.access.roles import EXPORTER, VIEWER
 from server.studies import selectors
@@ -107,11 +108,14 @@ def _export_too_large(request: HttpRequest, exc: export.ExportTooLarge) -> HttpR
     return error_response(400, str(exc))
 
 
+@api.exception_handler(InterfaceError)  # "connection already closed"
 @api.exception_handler(OperationalError)
-def _database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+def _database_unavailable(request: HttpRequest, exc: OperationalError | InterfaceError) -> HttpResponse:
     # The database refused the connection, went away or timed out: the client may retry, so 503, not 500.
-    logger.error("Database unavailable answering %s %s: %s", request.method, request.path, type(exc).__name__)
-    return error_response(503, "Database unavailable")
+    # A statement cut by STATEMENT_TIMEOUT_MS is one too, with its own message.
+    message = database_errors.unavailability(exc) or database_errors.DATABASE_UNAVAILABLE
+    logger.error("%s answering %s %s: %s", message, request.method, request.path, type(exc).__name__)
+    return error_response(503, message)
 
 
 @api.exception_handler(Exception)

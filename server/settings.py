@@ -41,6 +41,10 @@ try:
             f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
         )
 
+    # Robustness (README, "Robustness"): the longest an API query may run, 0 for no limit; and how long to
+    # wait for a connection to the database before answering 503.
+    STATEMENT_TIMEOUT_MS = env.get_int("STATEMENT_TIMEOUT_MS", 5000)
+    DATABASE_CONNECT_TIMEOUT = env.get_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=1)
     _database_url = env.get_str("DATABASE_URL")
     if _database_url:
         _default_db = env.parse_database_url("DATABASE_URL", _database_url)
@@ -63,7 +67,14 @@ if _default_db["ENGINE"].endswith("postgresql"):
     # Reuse connections for a minute and check them before use, so a restarted database is survived.
     _default_db.update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
     # JIT compilation adds tens of milliseconds to the short searches an API runs and never pays back.
-    _default_db.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # statement_timeout cuts a runaway query (answered 503, "narrow the search"); management commands that
+    # run long on purpose (imports, demo data) lift it: server.studies.bulk.without_statement_timeout.
+    _options = "-c jit=off"
+    if STATEMENT_TIMEOUT_MS:
+        _options += f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    _default_db.setdefault("OPTIONS", {}).setdefault("options", _options)
+    # A database that is down or unreachable is reported (503) within seconds, not after the OS's timeout.
+    _default_db["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -113,3 +113,26 @@ def analyze(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+@contextmanager
+def without_statement_timeout(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Lift ``STATEMENT_TIMEOUT_MS`` on ``connection`` for the block (imports, demo data: long on purpose).
+
+    The API's connections carry ``statement_timeout`` in their start-up options; a management command shares
+    those settings, so a bulk COPY or index build would be cut after a few seconds without this. The timeout
+    is restored afterwards, so a connection reused later is limited again.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SET statement_timeout = 0")
+    try:
+        yield
+    finally:
+        if connection.is_usable():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, false)", [previous])

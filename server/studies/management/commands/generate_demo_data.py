@@ -38,7 +38,8 @@ class Command(BaseCommand):
         if existing and not replace:
             raise CommandError("The studies table already holds data; use --replace to discard it first.")
         started = time.perf_counter()
-        with transaction.atomic(using=database):
+        # A million rows and their index builds take longer than the API's STATEMENT_TIMEOUT_MS.
+        with bulk.without_statement_timeout(connection), transaction.atomic(using=database):
             # Truncating (even an empty table) inside the transaction lets PostgreSQL take a frozen COPY.
             bulk.truncate(connection)
             if rows >= DEFER_INDEXES_FROM:
