@@ -96,6 +96,9 @@ class PostgresTarget(Target):
             return cursor.rowcount
 
     def begin(self) -> None:
+        # The API's connections carry a statement_timeout; an import's COPY and index builds are long on
+        # purpose. SET LOCAL lasts until this transaction ends, whatever way it ends.
+        self._execute("SET LOCAL statement_timeout = 0")
         # Self-conflicting, so two imports never interleave; readers carry on.
         self._execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
         (self.before,) = self._execute(f"SELECT count(*) FROM {TABLE}")[0]  # noqa: S608

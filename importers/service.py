@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 
 from importers.headers import HeaderError, map_headers
@@ -48,7 +48,7 @@ def sha256_of(path: Path) -> str:
 
 def database_message(error: BaseException) -> str:
     """A database error without its DETAIL, which may quote a whole row (and so a patient's name)."""
-    diag = getattr(getattr(error, "__cause__", None), "diag", None) or getattr(error, "diag", None)
+    diag = getattr(error, "diag", None) or getattr(getattr(error, "__cause__", None), "diag", None)
     primary = getattr(diag, "message_primary", None)
     return f"database error: {primary or type(error).__name__}"
 
@@ -126,7 +126,8 @@ def import_studies(
         report.outcome = DRY_RUN
     except (ImportAborted, SourceError, HeaderError, VerificationError, OSError) as error:
         _rolled_back(report, str(error))
-    except DatabaseError as error:
+    except (DatabaseError, connections[using].Database.Error) as error:
+        # COPY runs on psycopg's own cursor, whose errors Django does not wrap.
         _rolled_back(report, database_message(error))
     except BaseException as error:  # a kill or a bug: record it, then let it go on
         _rolled_back(report, f"interrupted: {type(error).__name__}")
@@ -191,7 +192,7 @@ def _write(report: ImportReport, run: ImportRun, target: Target, batches, on_pro
         report.deleted = target.before if report.mode == REPLACE else 0
         if report.dry_run:
             raise _DryRunDone
-        if report.inserted or report.updated:
+        if not target.direct and (report.inserted or report.updated):
             phase(f"writing {report.inserted:,} new and {report.updated:,} changed studies")
         inserted, updated = target.apply(report.mode == UPSERT, report.inserted + report.updated)
         if (inserted, updated) != (report.inserted, report.updated):

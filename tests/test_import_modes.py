@@ -210,3 +210,33 @@ def test_the_command_writes_an_owner_only_report_and_exits_non_zero_on_failure(t
     assert "inserted 1, updated 0, unchanged 30" in out and "skipped 1" in out
     assert all(row["patient_name"] not in out for row in rows)  # no patient name on the terminal
     assert json.loads(report_path.read_text())["outcome"] == COMMITTED
+
+
+def test_an_interruption_during_the_copy_rolls_back_and_is_recorded(tmp_path, loaded):
+    before = table()
+
+    def interrupt(done: int) -> None:
+        raise KeyboardInterrupt  # as Ctrl-C would, with the COPY still open
+
+    with pytest.raises(KeyboardInterrupt):
+        import_studies(csv_file(tmp_path, ALL), mode="replace", on_progress=interrupt)
+    assert table() == before
+    run = ImportRun.objects.order_by("-id").first()
+    assert (run.outcome, run.error) == (ROLLED_BACK, "interrupted: KeyboardInterrupt")
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
+    import io
+
+    from importers.progress import Progress
+
+    plain, terminal = io.StringIO(), io.StringIO()
+    for stream, tty in ((plain, False), (terminal, True)):
+        progress = Progress(stream, total=1000, tty=tty, interval=0)
+        progress.interval = 0
+        progress(250)
+        progress.phase("rebuilding the indexes")
+    assert plain.getvalue().startswith("read  25.0% 250/1,000 rows, ")
+    assert "ETA" in plain.getvalue() and "\r" not in plain.getvalue()
+    assert terminal.getvalue().startswith("\r[#######.......................]  25.0% 250/1,000 rows")
+    assert "rebuilding the indexes (0:00 so far)\n" in terminal.getvalue()
