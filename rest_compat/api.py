@@ -13,8 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Query, Router
 from ninja.errors import HttpError, ValidationError, ValidationErrorContext
 
@@ -106,6 +108,16 @@ def _invalid_query(request: HttpRequest, exc: InvalidQuery) -> HttpResponse:
 @api.exception_handler(export.ExportTooLarge)
 def _export_too_large(request: HttpRequest, exc: export.ExportTooLarge) -> HttpResponse:
     return error_response(400, str(exc))
+
+
+@api.exception_handler(MultiPartParserError)
+def _malformed_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(400, "Malformed request body")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _body_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(413, "Request body too large")
 
 
 @api.exception_handler(InterfaceError)  # "connection already closed"

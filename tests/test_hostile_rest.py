@@ -267,6 +267,8 @@ def test_login_with_hostile_credentials(username, password):
         (b'{"username": "a", "password": "b"}', "application/json"),
         (b"", "application/x-www-form-urlencoded"),
         (b"--x\r\n", "multipart/form-data; boundary=x"),
+        (b"--x\r\n", "multipart/form-data"),
+        (b"username=" + b"a" * 3_000_000, "application/x-www-form-urlencoded"),
         (b"username=a&username=b&password=c", "application/x-www-form-urlencoded"),
     ],
     ids=repr,
@@ -274,7 +276,7 @@ def test_login_with_hostile_credentials(username, password):
 def test_login_with_malformed_bodies(body, content_type):
     client = Client(raise_request_exception=False)
     response = client.generic("POST", "/api/v1/auth/login", body, content_type=content_type)
-    assert_clean(response, (400, 401, 422, 429))
+    assert_clean(response, (400, 401, 413, 422, 429))
 
 
 @pytest.mark.parametrize(
