@@ -11,7 +11,6 @@ import gzip
 import hashlib
 import json
 import re
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -20,19 +19,8 @@ from django.test import Client
 from graphql_schema.views import vendored_assets
 from server.studies.models import Study
 from server.studies.services import bump_data_version
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, require_chromium
 from tests.conftest import bearer_headers, study_values
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def playground_html() -> str:
@@ -87,8 +75,7 @@ def test_vendored_files_stay_small():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_playground_runs_a_query_in_a_browser_without_internet(live_server, settings, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is needed: apt-get install -y chromium (.ci/run does it)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     settings.GRAPHQL_INTROSPECTION = True  # as in development, so that GraphiQL also loads the schema

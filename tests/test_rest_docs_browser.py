@@ -6,28 +6,16 @@ request leaving the machine refused, with DEBUG off as in production.
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, require_chromium
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_docs_page_renders_every_endpoint_without_internet(live_server, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is needed: apt-get install -y chromium (.ci/run does it)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     outside: list[str] = []
