@@ -3,7 +3,8 @@
     python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/DB --clients 32 --seconds 60
 
 Starts gunicorn (bench.server: production settings, DEBUG off, 2 workers, loopback only) on an existing,
-migrated database that already holds studies (``manage.py generate_demo_data --rows 100000``), creates an
+migrated database that already holds studies (``manage.py generate_demo_data --rows 100000``; its name must
+contain "bench", as bench.database requires of every database it works on), creates an
 admin user and token in it, then runs ``--clients`` threads for ``--seconds``; each client sends the mix's
 REST and GraphQL requests in turn (each client starting at a different place) on a kept-alive connection.
 It reports latency percentiles, the error count (any answer but a good 200) and each worker's RSS after the
