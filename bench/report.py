@@ -188,6 +188,8 @@ def _import_section(report: dict) -> list[str]:
                 f"<= {IMPORT_RATIO}x {verdict(imp.get('ratio_passed'))}",
             ]
         )
+    if imp.get("restored"):
+        rows.append(["(then " + imp["restored"] + ")", "", "", "", "", ""])
     inc = imp.get("increment")
     if inc:
         if inc.get("seconds") is None:
@@ -215,7 +217,7 @@ def item_error(section: dict, key: str) -> str:
 def _query_section(report: dict) -> list[str]:
     meta = report["meta"]
     lines = [
-        "3. Queries (ms; gunicorn, 2 workers; "
+        f"3. Queries on {meta.get('rows_queried', report['rows']):,} studies (ms; gunicorn, 2 workers; "
         f"{meta['requests']} sequential requests per API after {meta['warmup']} warm-up; "
         f"floor = the API's SQL on the studies table (page + exact count) run by psycopg, "
         f"{meta.get('floor_requests', meta['requests'])} times)"
