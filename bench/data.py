@@ -14,32 +14,11 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from server.studies.columns import STUDY_FIELDS
+from server.studies.columns import LEGACY_COLUMN_ORDER, STUDY_FIELDS
 from server.studies.demo_data import EXAM_ID_BASE, generate_studies
 
 LEGACY_TABLE = "medical_examinations_fact"
-# Column order of the legacy table (LEGACY_DATA.md §1), without data_load_time.
-LEGACY_COLUMNS = (
-    "exam_id",
-    "medical_record_no",
-    "application_order_no",
-    "patient_name",
-    "patient_gender",
-    "patient_birth_date",
-    "patient_age",
-    "exam_status",
-    "exam_source",
-    "exam_room",
-    "exam_item",
-    "exam_description",
-    "order_datetime",
-    "exam_equipment",
-    "equipment_type",
-    "check_in_datetime",
-    "report_certification_datetime",
-    "certified_physician",
-)
-_POSITIONS = tuple(STUDY_FIELDS.index(name) for name in LEGACY_COLUMNS)
+_POSITIONS = tuple(STUDY_FIELDS.index(name) for name in LEGACY_COLUMN_ORDER)
 
 
 def legacy_text(value: object) -> str:
@@ -68,19 +47,19 @@ def write_legacy_duckdb(path: Path, rows: Iterable[tuple]) -> int:
     count = 0
     with staging.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(LEGACY_COLUMNS)
+        writer.writerow(LEGACY_COLUMN_ORDER)
         for values in legacy_rows(rows):
             writer.writerow(values)
             count += 1
-    columns = ", ".join(f"{name} VARCHAR" for name in LEGACY_COLUMNS)
-    types = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in LEGACY_COLUMNS) + "}"
+    columns = ", ".join(f"{name} VARCHAR" for name in LEGACY_COLUMN_ORDER)
+    types = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in LEGACY_COLUMN_ORDER) + "}"
     try:
         with duckdb.connect(str(path)) as con:
             con.execute(
                 f"CREATE TABLE {LEGACY_TABLE} ({columns}, data_load_time TIMESTAMP DEFAULT current_timestamp)"
             )
             con.execute(
-                f"INSERT INTO {LEGACY_TABLE} ({', '.join(LEGACY_COLUMNS)}) "  # noqa: S608 (fixed names)
+                f"INSERT INTO {LEGACY_TABLE} ({', '.join(LEGACY_COLUMN_ORDER)}) "  # noqa: S608 (fixed names)
                 f"SELECT * FROM read_csv(?, header = true, columns = {types}, quote = '\"', escape = '\"')",
                 [str(staging)],
             )

@@ -16,30 +16,9 @@ import duckdb
 import openpyxl
 
 from importers.headers import FIELD_LABELS
-from server.studies.columns import STUDY_FIELDS
+from server.studies.columns import LEGACY_COLUMN_ORDER, STUDY_FIELDS
 from server.studies.demo_data import generate_studies
 
-# The legacy DuckDB table's own column order (LEGACY_DATA.md §1).
-LEGACY_ORDER = [
-    "exam_id",
-    "medical_record_no",
-    "application_order_no",
-    "patient_name",
-    "patient_gender",
-    "patient_birth_date",
-    "patient_age",
-    "exam_status",
-    "exam_source",
-    "exam_room",
-    "exam_item",
-    "exam_description",
-    "order_datetime",
-    "exam_equipment",
-    "equipment_type",
-    "check_in_datetime",
-    "report_certification_datetime",
-    "certified_physician",
-]
 TYPED_FIELDS = tuple(
     name
     for name in STUDY_FIELDS
@@ -74,12 +53,12 @@ def write_duckdb_varchar(
 ) -> Path:
     """The all-VARCHAR variant: 18 columns in the legacy order plus ``data_load_time``, no primary key."""
     with duckdb.connect(str(path)) as con:
-        columns = ", ".join(f"{name} VARCHAR" for name in LEGACY_ORDER)
+        columns = ", ".join(f"{name} VARCHAR" for name in LEGACY_COLUMN_ORDER)
         con.execute(f"CREATE TABLE {table} ({columns}, data_load_time TIMESTAMP DEFAULT current_timestamp)")
-        positions = [STUDY_FIELDS.index(name) for name in LEGACY_ORDER]
-        marks = ", ".join("?" for _ in LEGACY_ORDER)
+        positions = [STUDY_FIELDS.index(name) for name in LEGACY_COLUMN_ORDER]
+        marks = ", ".join("?" for _ in LEGACY_COLUMN_ORDER)
         con.executemany(
-            f"INSERT INTO {table} ({', '.join(LEGACY_ORDER)}) VALUES ({marks})",
+            f"INSERT INTO {table} ({', '.join(LEGACY_COLUMN_ORDER)}) VALUES ({marks})",
             [[row[i] for i in positions] for row in rows],
         )
     return path
