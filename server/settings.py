@@ -63,19 +63,36 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         env.ConfigurationError(f"TIME_ZONE {TIME_ZONE!r} is not a known IANA zone")
     )
 
-if _default_db["ENGINE"].endswith("postgresql"):
+def _tune_postgres(database: dict) -> dict:
+    if not database["ENGINE"].endswith("postgresql"):
+        return database
     # Reuse connections for a minute and check them before use, so a restarted database is survived.
-    _default_db.update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
+    database.update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
     # JIT compilation adds tens of milliseconds to the short searches an API runs and never pays back.
     # statement_timeout cuts a runaway query (answered 503, "narrow the search"); management commands that
     # run long on purpose (imports, demo data) lift it: server.studies.bulk.without_statement_timeout.
-    _options = "-c jit=off"
+    options = "-c jit=off"
     if STATEMENT_TIMEOUT_MS:
-        _options += f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
-    _default_db.setdefault("OPTIONS", {}).setdefault("options", _options)
+        options += f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    database.setdefault("OPTIONS", {}).setdefault("options", options)
     # A database that is down or unreachable is reported (503) within seconds, not after the OS's timeout.
-    _default_db["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
-DATABASES = {"default": _default_db}
+    database["OPTIONS"].setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    return database
+
+
+try:
+    # PostgreSQL streaming replicas that serve reads of studies (server/studies/routers.py); comma-separated.
+    _replicas = {
+        f"replica_{number}": env.parse_database_url("DATABASE_REPLICA_URLS", url)
+        for number, url in enumerate(env.get_list("DATABASE_REPLICA_URLS"), start=1)
+    }
+except env.ConfigurationError as error:
+    env.exit_on_configuration_error(error)
+DATABASES = {"default": _tune_postgres(_default_db)}
+for _alias, _replica in _replicas.items():
+    # Tests have no replica of their own: the alias then reads the test database itself.
+    DATABASES[_alias] = {**_tune_postgres(_replica), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["server.studies.routers.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 try:

@@ -1,0 +1,38 @@
+"""Reads of studies from PostgreSQL streaming replicas (``DATABASE_REPLICA_URLS``), everything else from the
+primary.
+
+Only the studies app's models are read from a replica: they change only through imports, so a replica a few
+seconds behind serves the same answers (caches are keyed by the data version, which replicates with the
+data). Tokens, users and the audit trail are read from the primary, where a login or a logout just wrote them.
+Writes, imports (which name the primary explicitly) and migrations always go to the primary.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
+
+REPLICA_PREFIX = "replica_"
+
+
+def replica_aliases() -> list[str]:
+    return [alias for alias in settings.DATABASES if alias.startswith(REPLICA_PREFIX)]
+
+
+class ReadReplicaRouter:
+    def db_for_read(self, model, **hints) -> str | None:
+        replicas = replica_aliases()
+        if replicas and model._meta.app_label == "studies":
+            return random.choice(replicas)  # noqa: S311 (load spreading, not security)
+        return DEFAULT_DB_ALIAS
+
+    def db_for_write(self, model, **hints) -> str:
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool:
+        return True  # every alias holds the same data
+
+    def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints) -> bool:
+        return db == DEFAULT_DB_ALIAS

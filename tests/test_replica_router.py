@@ -1,0 +1,94 @@
+"""Reads of studies go to a streaming replica (DATABASE_REPLICA_URLS); writes, imports and everything about
+users and the audit trail never do. The replica alias points at the test database itself, in a separate
+process, since the test process's own aliases are fixed at start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = r"""
+import csv, json, sys, tempfile
+import django
+django.setup()
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from importers.service import import_studies
+from server.access.models import AuditEvent
+from server.studies.columns import STUDY_FIELDS
+from server.studies.demo_data import generate_studies
+from server.studies.models import Study
+
+def run(label):
+    with CaptureQueriesContext(connections["replica_1"]) as replica, \
+            CaptureQueriesContext(connections["default"]) as default:
+        yield
+    seen[label] = {"replica": len(replica), "default": len(default)}
+
+seen = {}
+for _ in run("read studies"):
+    list(Study.objects.all()[:5]); Study.objects.filter(exam_source="門診").count()
+for _ in run("read audit"):
+    AuditEvent.objects.count()
+for _ in run("write study"):
+    row = dict(zip(STUDY_FIELDS, next(iter(generate_studies(1, seed=99)))))
+    row["exam_id"] = "replica-test-1"
+    Study.objects.create(**row)
+    Study.objects.filter(pk="replica-test-1").delete()
+with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8") as handle:
+    writer = csv.writer(handle)
+    writer.writerow(STUDY_FIELDS)
+    for values in generate_studies(20, seed=98):
+        writer.writerow(["replica-" + str(values[0]) if i == 0 else ("" if v is None else v)
+                         for i, v in enumerate(values)])
+for _ in run("import"):
+    report = import_studies(handle.name)
+for _ in run("cleanup"):
+    Study.objects.filter(exam_id__startswith="replica-").delete()
+print(json.dumps({"routes": seen, "inserted": report.inserted}))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_studies_reads_go_to_the_replica_and_writes_and_imports_never():
+    settings_dict = connection.settings_dict
+    url = f"postgresql://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DATABASE_REPLICA_URLS": url,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    routes = outcome["routes"]
+    assert routes["read studies"]["replica"] >= 2 and routes["read studies"]["default"] == 0
+    assert routes["read audit"] == {"replica": 0, "default": 1}
+    assert routes["write study"]["replica"] == 0 and routes["write study"]["default"] >= 2
+    assert routes["import"]["replica"] == 0 and routes["import"]["default"] > 0
+    assert outcome["inserted"] == 20
+
+
+def test_without_replicas_everything_reads_the_primary(settings):
+    from server.studies.models import Study
+    from server.studies.routers import ReadReplicaRouter
+
+    router = ReadReplicaRouter()
+    assert router.db_for_read(Study) == "default"
+    settings.DATABASES = {**settings.DATABASES, "replica_1": settings.DATABASES["default"]}
+    assert router.db_for_read(Study) == "replica_1"
+    assert router.db_for_write(Study) == "default"
+    assert not router.allow_migrate("replica_1", "studies")
+    assert router.allow_migrate("default", "studies")
