@@ -193,7 +193,8 @@ def _import_section(report: dict) -> list[str]:
     inc = imp.get("increment")
     if inc:
         if inc.get("seconds") is None:
-            rows.append(["new rows into the full table", "—", "—", "—", "—", inc.get("error", "")])
+            error = (inc.get("error") or "").strip().splitlines() or [""]
+            rows.append(["new rows into the full table", "—", "—", "—", "—", error[-1][:100]])
         else:
             rows.append(
                 [
