@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import http.client
 import io
 import json
 import os
@@ -299,11 +300,15 @@ def section_export(result: dict, server, token: str | None) -> None:
     lines = 0
     size = 0
     first = b""
-    while chunk := response.read(1 << 20):
-        if not first:
-            first = chunk[:300]
-        lines += chunk.count(b"\n")
-        size += len(chunk)
+    broken = None
+    try:
+        while chunk := response.read(1 << 20):
+            if not first:
+                first = chunk[:300]
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+    except (http.client.HTTPException, OSError) as error:  # the server broke the stream off
+        broken = f"the download broke off after {size:,} bytes: {type(error).__name__}"
     seconds = time.perf_counter() - started
     stop.set()
     watcher.join()
@@ -325,7 +330,9 @@ def section_export(result: dict, server, token: str | None) -> None:
         "peak_rss_mb": round(max(peak.values(), default=0) / 2**20, 1),
         "rss_growth_mb": round(growth / 2**20, 1),
     }
-    if rows != expected:
+    if broken:
+        result["export"]["error"] = broken
+    elif rows != expected:
         result["export"]["error"] = f"the CSV holds {rows:,} rows, the table {expected:,}"
 
 
