@@ -186,6 +186,8 @@ def _write(report: ImportReport, run: ImportRun, target: Target, batches, on_pro
         report.skipped = report.invalid_rows + sum(len(c["rows"]) for c in report.conflicts)
         if classification is None or (not report.skip_invalid and report.conflicts):
             raise ImportAborted(_abort_message(report))
+        if report.mode == REPLACE and classification.new == 0 and target.before:
+            raise ImportAborted(f"no valid rows to replace the table's {target.before:,} studies with")
         report.inserted = classification.new
         report.unchanged = classification.unchanged
         report.updated = len(classification.changed) if report.mode == UPSERT else 0

@@ -101,6 +101,12 @@ def test_replace_swaps_the_whole_content(tmp_path, loaded):
     assert set(table()) == {row["exam_id"] for row in other}
 
 
+def test_replace_refuses_to_empty_the_table(tmp_path, loaded):
+    report = import_studies(csv_file(tmp_path, []), mode="replace")
+    assert report.error == "no valid rows to replace the table's 30 studies with"
+    assert Study.objects.count() == 30
+
+
 def test_a_dry_run_counts_but_writes_nothing(tmp_path, loaded):
     version, runs = current_data_version(), ImportRun.objects.count()
     new = ALL[30:35]
