@@ -113,6 +113,9 @@ def audited_rows(
             trail.add(row[0])
             yield row
     finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()  # end the rows' own transaction first, so that the event is not written (and lost) in it
         record_event(action, 200, request, parameters=parameters, record_count=trail.count, exam_ids=trail)
 
 

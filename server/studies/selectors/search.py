@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from django.db import connections, transaction
 from django.db.models import F, Q, QuerySet
 
+from server.studies.bulk import without_statement_timeout
 from server.studies.columns import STUDY_FIELDS
 from server.studies.models import Study
 from server.studies.selectors.cache import cached, query_key
@@ -197,7 +199,12 @@ def order_studies(queryset: QuerySet[Study], sorts: Sequence[Sort] = DEFAULT_SOR
     expressions = []
     for sort in sorts:
         column = F(sort.field)
-        expressions.append(column.desc(nulls_last=True) if sort.descending else column.asc(nulls_last=True))
+        # NULLS LAST only where nulls can occur: PostgreSQL does not know that a NOT NULL column's
+        # "DESC NULLS LAST" equals its "DESC", and would sort every row instead of reading the index.
+        nulls_last = True if Study._meta.get_field(sort.field).null else None
+        expressions.append(
+            column.desc(nulls_last=nulls_last) if sort.descending else column.asc(nulls_last=nulls_last)
+        )
         if sort.field == "exam_id":
             break
     else:
@@ -247,6 +254,12 @@ def get_study(exam_id: str) -> Study | None:
 def iter_study_rows(
     filters: StudyFilters | None = None, sorts: Sequence[Sort] = DEFAULT_SORT, chunk_size: int = 2000
 ) -> Iterator[tuple]:
-    """Every matching study as a tuple in STUDY_FIELDS order, streamed from a server-side cursor (exports)."""
+    """Every matching study as a tuple in STUDY_FIELDS order, streamed from a server-side cursor (exports).
+
+    An export may rightly outlast the API's statement timeout, and outside a transaction the cursor would be
+    holdable, which makes PostgreSQL compute the whole result in its first statement. So the rows stream
+    from a read-only transaction with the timeout lifted, opened when iteration starts and closed with it.
+    """
     rows = order_studies(filter_studies(filters), sorts).values_list(*STUDY_FIELDS)
-    return rows.iterator(chunk_size=chunk_size)
+    with transaction.atomic(using=rows.db), without_statement_timeout(connections[rows.db]):
+        yield from rows.iterator(chunk_size=chunk_size)
