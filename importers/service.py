@@ -25,6 +25,7 @@ from importers.models import ImportRun
 from importers.readers import SourceError, detect_format, open_source
 from importers.report import COMMITTED, DRY_RUN, ROLLED_BACK, ImportReport
 from importers.targets import INSERT, MODES, REPLACE, UPSERT, Target, VerificationError, target_for
+from server.metrics import record_import_run
 from server.studies.services import bump_data_version
 
 logger = logging.getLogger("importers")
@@ -267,6 +268,7 @@ def _finish(report: ImportReport, run: ImportRun, clock: float, report_path, usi
             logger.exception("import %s: could not record its outcome", run.id)
     if report_path is not None:
         report.write_json(Path(report_path))
+    record_import_run(report.format or "unknown", report.outcome, report.inserted + report.updated)
     logger.info(
         "import %s %s: read %d, inserted %d, updated %d, unchanged %d, skipped %d, %d problems, "
         "%d conflicts%s",

@@ -203,3 +203,24 @@ def test_gunicorn_workers_are_summed_and_survive_a_graceful_reload(gunicorn):
     request_lines = [line for line in output.splitlines() if '"logger": "server.request"' in line]
     assert len(request_lines) >= 42 and all(json.loads(line)["request_id"] for line in request_lines)
     assert "Handling signal: hup" in output
+
+
+@pytest.mark.django_db
+def test_an_import_run_is_counted_by_the_importer(tmp_path):
+    import csv
+
+    from importers.service import import_studies
+    from server.studies.columns import STUDY_FIELDS
+    from server.studies.demo_data import generate_studies
+
+    path = tmp_path / "studies.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(STUDY_FIELDS)
+        for row in generate_studies(7, seed=3):
+            writer.writerow(["" if value is None else value for value in row])
+    before = sample("import_runs_total", source="csv", outcome="committed")
+    rows_before = sample("import_rows_total", source="csv")
+    assert import_studies(path).outcome == "committed"
+    assert sample("import_runs_total", source="csv", outcome="committed") == before + 1
+    assert sample("import_rows_total", source="csv") == rows_before + 7
