@@ -260,6 +260,10 @@ def iter_study_rows(
     holdable, which makes PostgreSQL compute the whole result in its first statement. So the rows stream
     from a read-only transaction with the timeout lifted, opened when iteration starts and closed with it.
     """
-    rows = order_studies(filter_studies(filters), sorts).values_list(*STUDY_FIELDS)
+    rows = order_studies(filter_studies(filters), sorts).values_list(*STUDY_FIELDS)  # refuses bad filters now
+    return _stream(rows, chunk_size)
+
+
+def _stream(rows: QuerySet, chunk_size: int) -> Iterator[tuple]:
     with transaction.atomic(using=rows.db), without_statement_timeout(connections[rows.db]):
         yield from rows.iterator(chunk_size=chunk_size)
