@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -73,3 +75,26 @@ def anonymous_client():
     from django.test import Client
 
     return Client()
+
+
+@contextmanager
+def studies_in_database(generated: list[tuple], django_db_blocker) -> Iterator[list[dict]]:
+    """Commit ``generated`` rows for a whole test module and remove them afterwards; yields them as dicts,
+    for computations that check the API independently of its own code."""
+    from django.db import transaction
+
+    from server.studies import bulk
+    from server.studies.columns import STUDY_FIELDS
+    from server.studies.models import Study
+    from server.studies.services import bump_data_version
+
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            bulk.write_studies(generated)
+            bump_data_version()  # cached totals and options follow the data version
+        try:
+            yield [dict(zip(STUDY_FIELDS, row, strict=True)) for row in generated]
+        finally:
+            with transaction.atomic():
+                Study.objects.all().delete()
+                bump_data_version()

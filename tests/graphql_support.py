@@ -6,15 +6,10 @@ import json
 import uuid
 
 import pytest
-from django.db import transaction
 from django.test import Client
 
-from server.studies import bulk
-from server.studies.columns import STUDY_FIELDS
 from server.studies.demo_data import generate_studies
-from server.studies.models import Study
-from server.studies.services import bump_data_version
-from tests.conftest import bearer_headers
+from tests.conftest import bearer_headers, studies_in_database
 
 ROWS = 1200
 SEED = 23
@@ -23,15 +18,8 @@ SEED = 23
 @pytest.fixture(scope="module", name="rows")
 def rows_fixture(django_db_setup, django_db_blocker) -> list[dict]:
     """ROWS generated studies in the database for the module, as dicts for independent computations."""
-    generated = list(generate_studies(ROWS, seed=SEED))
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            bulk.write_studies(generated)
-            bump_data_version()  # filter options are cached per data version
-        yield [dict(zip(STUDY_FIELDS, row, strict=True)) for row in generated]
-        with transaction.atomic():
-            Study.objects.all().delete()
-            bump_data_version()
+    with studies_in_database(list(generate_studies(ROWS, seed=SEED)), django_db_blocker) as loaded:
+        yield loaded
 
 
 def post(query: str, variables: dict | None = None, headers: dict | None = None) -> tuple[int, dict, object]:

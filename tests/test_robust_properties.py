@@ -12,17 +12,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.studies import bulk, selectors
-from server.studies.columns import STUDY_FIELDS
+from server.studies import selectors
 from server.studies.demo_data import generate_studies
-from server.studies.models import Study
 from server.studies.selectors import InvalidQuery, StudyFilters
 from server.studies.selectors.text_search import fold_case
-from server.studies.services import bump_data_version
+from tests.conftest import studies_in_database
 
 ROWS = 300
 SEARCHED = (
@@ -40,15 +37,8 @@ PROPERTY_SETTINGS = settings(
 
 @pytest.fixture(scope="module")
 def rows(django_db_setup, django_db_blocker) -> list[dict]:
-    generated = list(generate_studies(ROWS, seed=8))
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            bulk.write_studies(generated)
-            bump_data_version()
-        yield [dict(zip(STUDY_FIELDS, row, strict=True)) for row in generated]
-        with transaction.atomic():
-            Study.objects.all().delete()
-            bump_data_version()
+    with studies_in_database(list(generate_studies(ROWS, seed=8)), django_db_blocker) as loaded:
+        yield loaded
 
 
 def _alphabet(rows: list[dict]) -> str:

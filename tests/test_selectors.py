@@ -8,15 +8,15 @@ import statistics as pystats
 from collections import Counter
 
 import pytest
-from django.db import transaction
 from django.db.models import Q
 
-from server.studies import bulk, selectors
+from server.studies import selectors
 from server.studies.columns import STUDY_FIELDS
 from server.studies.demo_data import generate_studies
 from server.studies.models import SEARCHED_FIELDS, Study
 from server.studies.selectors import Granularity, InvalidQuery, Sort, StudyFilters, TimelineField
 from server.studies.services import bump_data_version
+from tests.conftest import studies_in_database
 
 ROWS = 1500
 # Rows whose text holds LIKE and SQL metacharacters, to prove they are matched literally.
@@ -46,14 +46,8 @@ def _special_rows(template: tuple) -> list[tuple]:
 def rows(django_db_setup, django_db_blocker) -> list[dict]:
     generated = list(generate_studies(ROWS, seed=11))
     generated += _special_rows(generated[0])
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            bulk.write_studies(generated)
-            bump_data_version()
-        yield [dict(zip(STUDY_FIELDS, row, strict=True)) for row in generated]
-        with transaction.atomic():
-            Study.objects.all().delete()
-            bump_data_version()
+    with studies_in_database(generated, django_db_blocker) as loaded:
+        yield loaded
 
 
 pytestmark = pytest.mark.django_db
