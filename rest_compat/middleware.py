@@ -36,6 +36,10 @@ class JsonErrorsMiddleware:
             for header in _KEPT_HEADERS:
                 if header in response:
                     replacement[header] = response[header]
-            response.close()
+            if response.streaming:
+                # Release its file or cursor. Not for a plain response: close() also sends request_finished,
+                # which would close the database connection in the middle of the request; the server closes
+                # the replacement once it is sent.
+                response.close()
             response = replacement
         return response
