@@ -5,6 +5,7 @@ Resolvers only translate arguments and call ``server.studies.selectors``; they h
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterator
 from functools import partial
@@ -66,15 +67,7 @@ class Query:
         description="The values each drop-down filter offers, from the whole table.",
     )
     def study_filter_options(self) -> StudyFilterOptions:
-        options = selectors.filter_options()
-        return StudyFilterOptions(
-            exam_statuses=options.exam_statuses,
-            exam_sources=options.exam_sources,
-            exam_items=options.exam_items,
-            equipment_types=options.equipment_types,
-            exam_rooms=options.exam_rooms,
-            exam_equipments=options.exam_equipments,
-        )
+        return StudyFilterOptions(**dataclasses.asdict(selectors.filter_options()))
 
     @strawberry.field(
         permission_classes=[ViewerRequired],

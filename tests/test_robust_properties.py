@@ -17,19 +17,12 @@ from hypothesis import strategies as st
 
 from server.studies import selectors
 from server.studies.demo_data import generate_studies
+from server.studies.models import SEARCHED_FIELDS
 from server.studies.selectors import InvalidQuery, StudyFilters
 from server.studies.selectors.text_search import fold_case
 from tests.conftest import studies_in_database
 
 ROWS = 300
-SEARCHED = (
-    "exam_id",
-    "medical_record_no",
-    "application_order_no",
-    "patient_name",
-    "exam_description",
-    "exam_item",
-)
 PROPERTY_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -44,7 +37,7 @@ def rows(django_db_setup, django_db_blocker) -> list[dict]:
 def _alphabet(rows: list[dict]) -> str:
     characters = set("%_\\'\" \t\n\x00\x01\u3000😀é\u0301\u202e")
     for row in rows[:60]:
-        for name in SEARCHED:
+        for name in SEARCHED_FIELDS:
             characters.update(row[name] or "")
     return "".join(sorted(characters))
 
@@ -52,7 +45,7 @@ def _alphabet(rows: list[dict]) -> str:
 def _matches(row: dict, filters: StudyFilters) -> bool:
     for term in (filters.search or "").split():
         folded = fold_case(term)
-        if not any(folded in fold_case(row[name] or "") for name in SEARCHED):
+        if not any(folded in fold_case(row[name] or "") for name in SEARCHED_FIELDS):
             return False
     for attribute, field in (("exam_statuses", "exam_status"), ("exam_sources", "exam_source")):
         values = [value for value in getattr(filters, attribute) if value != ""]
@@ -112,7 +105,7 @@ def test_search_results_are_exactly_the_filter_semantics(rows):
     statuses = sorted({row["exam_status"] for row in rows})
     sources = sorted({row["exam_source"] for row in rows})
     fragments = st.sampled_from(rows).flatmap(
-        lambda row: st.sampled_from([row[name] for name in SEARCHED if row[name]]).flatmap(
+        lambda row: st.sampled_from([row[name] for name in SEARCHED_FIELDS if row[name]]).flatmap(
             lambda value: st.integers(0, max(0, len(value) - 1)).flatmap(
                 lambda start: st.integers(1, 4).map(lambda size: value[start : start + size])
             )
