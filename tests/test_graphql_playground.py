@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import json
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -19,7 +19,7 @@ from django.test import Client
 from graphql_schema.views import vendored_assets
 from server.studies.models import Study
 from server.studies.services import bump_data_version
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, require_chromium
+from tests.browser_support import offline_page
 from tests.conftest import bearer_headers, study_values
 
 
@@ -75,56 +75,32 @@ def test_vendored_files_stay_small():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_playground_runs_a_query_in_a_browser_without_internet(live_server, settings, tmp_path):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
     settings.GRAPHQL_INTROSPECTION = True  # as in development, so that GraphiQL also loads the schema
     Study.objects.create(**study_values("20990000001", patient_name="測試病人"))
     Study.objects.create(**study_values("20990000002", patient_name="另一位"))
     bump_data_version()
 
-    outside: list[str] = []
-    local: list[str] = []
-
-    def only_local(route) -> None:
-        url = urlsplit(route.request.url)
-        if url.scheme in {"http", "https", "ws", "wss"} and url.hostname in LOCAL_HOSTS:
-            local.append(url.path)
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
     query = '{ studies(filters: {search: "測試"}) { totalCount results { examId patientName } } }'
     headers = json.dumps({"Authorization": bearer_headers("viewer")["HTTP_AUTHORIZATION"]})
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with offline_page() as browsing:
+        page = browsing.page
         try:
-            context = browser.new_context()
-            context.route("**/*", only_local)
-            page = context.new_page()
-            failed: list[str] = []
-            console: list[str] = []
-            page.on("requestfailed", lambda request: failed.append(request.url))
-            page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-            try:
-                # Strawberry's page reads the initial query from ?q= and the headers editor's content from
-                # ?headers= (decodeURIComponent: no "+" for spaces): the token a user would paste there.
-                page.goto(f"{live_server.url}/graphql?q={quote(query)}&headers={quote(headers)}")
-                page.wait_for_selector(".graphiql-execute-button", timeout=30_000)
-                page.click(".graphiql-execute-button")
-                page.wait_for_function(
-                    "() => document.querySelector('.result-window')?.innerText.includes('20990000001')",
-                    timeout=30_000,
-                )
-            except Exception:
-                page.screenshot(path=str(tmp_path / "playground.png"))
-                print("console:", *console, sep="\n  ")
-                print("screenshot:", tmp_path / "playground.png")
-                raise
-            result = page.inner_text(".result-window")
-        finally:
-            browser.close()
+            # Strawberry's page reads the initial query from ?q= and the headers editor's content from
+            # ?headers= (decodeURIComponent: no "+" for spaces): the token a user would paste there.
+            page.goto(f"{live_server.url}/graphql?q={quote(query)}&headers={quote(headers)}")
+            page.wait_for_selector(".graphiql-execute-button", timeout=30_000)
+            page.click(".graphiql-execute-button")
+            page.wait_for_function(
+                "() => document.querySelector('.result-window')?.innerText.includes('20990000001')",
+                timeout=30_000,
+            )
+        except Exception:
+            page.screenshot(path=str(tmp_path / "playground.png"))
+            print("console:", *browsing.console, sep="\n  ")
+            print("screenshot:", tmp_path / "playground.png")
+            raise
+        result = page.inner_text(".result-window")
+    outside, failed, local = browsing.outside, browsing.failed, browsing.local
 
     assert "測試病人" in result and '"totalCount": 1' in result
     assert "20990000002" not in result

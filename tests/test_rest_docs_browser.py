@@ -6,50 +6,26 @@ request leaving the machine refused, with DEBUG off as in production.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, require_chromium
+from tests.browser_support import offline_page
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_docs_page_renders_every_endpoint_without_internet(live_server, tmp_path):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-    local: list[str] = []
-
-    def only_local(route) -> None:
-        url = urlsplit(route.request.url)
-        if url.scheme in {"http", "https"} and url.hostname in LOCAL_HOSTS:
-            local.append(url.path)
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with offline_page() as browsing:
+        page = browsing.page
         try:
-            context = browser.new_context()
-            context.route("**/*", only_local)
-            page = context.new_page()
-            failed: list[str] = []
-            page.on("requestfailed", lambda request: failed.append(request.url))
-            try:
-                page.goto(f"{live_server.url}/api/v1/docs")
-                page.wait_for_selector(".opblock-summary-path", timeout=30_000)
-            except Exception:
-                page.screenshot(path=str(tmp_path / "docs.png"))
-                print("screenshot:", tmp_path / "docs.png")
-                raise
-            paths = page.eval_on_selector_all(
-                ".opblock-summary-path", "elements => elements.map(e => e.innerText.replace(/\\u200b/g, ''))"
-            )
-        finally:
-            browser.close()
+            page.goto(f"{live_server.url}/api/v1/docs")
+            page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "docs.png"))
+            print("screenshot:", tmp_path / "docs.png")
+            raise
+        paths = page.eval_on_selector_all(
+            ".opblock-summary-path", "elements => elements.map(e => e.innerText.replace(/\\u200b/g, ''))"
+        )
+    outside, failed, local = browsing.outside, browsing.failed, browsing.local
 
     assert set(paths) >= {
         "/api/v1/studies/search",
