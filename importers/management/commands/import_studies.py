@@ -6,6 +6,7 @@ exit code an operator's script can test (0 committed, or a clean dry run; 1 othe
 
 from __future__ import annotations
 
+from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
@@ -17,6 +18,9 @@ from importers.targets import INSERT, MODES
 
 
 class Command(BaseCommand):
+    # The model checks only: the URL checks import the whole GraphQL schema and REST API (about 2 s),
+    # which a bulk load never touches and an operator should not wait for.
+    requires_system_checks = [Tags.models]
     help = (
         "Import studies from a legacy DuckDB database (.duckdb), an Excel export (.xlsx) or a CSV file, "
         "validated and all-or-nothing."

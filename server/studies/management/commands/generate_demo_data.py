@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -17,6 +18,9 @@ DEFER_INDEXES_FROM = 20_000
 
 
 class Command(BaseCommand):
+    # The model checks only: the URL checks import the whole GraphQL schema and REST API (about 2 s),
+    # which a bulk load never touches and an operator should not wait for.
+    requires_system_checks = [Tags.models]
     help = "Generate realistic synthetic studies (deterministic for a seed) into an empty studies table."
 
     def add_arguments(self, parser: CommandParser) -> None:
