@@ -51,8 +51,9 @@ class Query:
         limit = pagination.limit if pagination and pagination.limit is not None else None
         limit = selectors.DEFAULT_PAGE_SIZE if limit is None or limit is strawberry.UNSET else limit
         selectors.check_page_bounds(offset, limit)
-        queryset = selectors.order_studies(matching_studies(filters, info), to_sorts(ordering))
-        return StudyPage(queryset=queryset, offset=offset, limit=limit)
+        return StudyPage(
+            matching=matching_studies(filters, info), sorts=to_sorts(ordering), offset=offset, limit=limit
+        )
 
     @strawberry.field(
         permission_classes=[ViewerRequired], description="One study by its exam id; null when there is none."

@@ -49,19 +49,21 @@ class StudyType:
 
 @strawberry.type(description="One page of studies, totally ordered, with the number of all matches.")
 class StudyPage:
-    queryset: strawberry.Private[QuerySet[Study]]
+    matching: strawberry.Private[QuerySet[Study]]
+    sorts: strawberry.Private[tuple[selectors.Sort, ...]]
     offset: strawberry.Private[int]
     limit: strawberry.Private[int]
 
     @strawberry.field(description="All studies matching the filters, before paging.")
     def total_count(self) -> int:
-        return selectors.count_studies(self.queryset)
+        return selectors.count_studies(self.matching)
 
     @strawberry.field(description="The studies of this page, in the requested order.")
     def results(self, info: Info) -> list[StudyType]:
         # Narrowed to the selected columns by the optimizer (the primary key always comes along), then run
         # here, so that the audit trail learns which studies this page sends.
-        studies = list(optimize(self.queryset[self.offset : self.offset + self.limit], info))
+        total = selectors.count_studies(self.matching)  # cached: the same count as totalCount's
+        studies = selectors.page_of(optimize(self.matching, info), self.sorts, self.offset, self.limit, total)
         note_returned(info, (study.pk for study in studies))
         return studies  # type: ignore[return-value]
 
