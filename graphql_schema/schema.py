@@ -23,6 +23,7 @@ from graphql_schema import errors as error_handling
 from graphql_schema import limits
 from graphql_schema.access import AdminRequired, AuditExtension, ViewerRequired, note_returned
 from graphql_schema.audit import MAX_AUDIT_EVENTS, AuditEventType, resolve_audit_events
+from graphql_schema.caching import ValidatedDocumentCache
 from graphql_schema.filters import StudyFilter, matching_studies
 from graphql_schema.ordering import StudyOrder, to_sorts
 from graphql_schema.scalars import SCALAR_MAP
@@ -132,6 +133,7 @@ def build_schema() -> StudySchema:
         query=Query,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[
+            ValidatedDocumentCache,  # first: a remembered document skips parsing, the limits and validation
             partial(MaxTokensLimiter, max_token_count=limits.MAX_TOKENS),
             limits.DocumentGuard,  # before every rule that expands fragments
             partial(QueryDepthLimiter, max_depth=limits.MAX_DEPTH),

@@ -13,6 +13,7 @@ import strawberry
 import strawberry_django
 from django.db.models import QuerySet
 from strawberry.types import Info
+from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.optimizer import optimize
 from strawberry_django.pagination import OffsetPaginationInfo
 
@@ -25,11 +26,31 @@ from server.studies.models import Study
 MAX_STATISTICS_LIMIT = 1000
 
 
-@strawberry_django.type(Study, name="Study", description="One radiology examination (study).")
+class ColumnField(StrawberryDjangoField):
+    """A study's column, read from the row already loaded, through Strawberry's fast path for attributes.
+
+    strawberry-django marks every field it makes as needing its resolver, so each of the 360 values of a
+    20-row page went through the full resolver chain (an Info object, argument parsing, the optimizer's
+    hook): about 10 ms of CPU per page, most of GraphQL's overhead over REST. A column of a row the optimizer
+    loaded needs none of it; fields with a resolver or extensions keep the full path.
+    """
+
+    @property
+    def is_basic_field(self) -> bool:
+        return not self.base_resolver and not self.extensions
+
+
+def _column(description: str) -> ColumnField:
+    return strawberry_django.field(description=description, field_cls=ColumnField)
+
+
+@strawberry_django.type(
+    Study, name="Study", description="One radiology examination (study).", field_cls=ColumnField
+)
 class StudyType:
-    exam_id: str = strawberry_django.field(description="Primary key (檢查流水號).")
-    medical_record_no: str | None = strawberry_django.field(description="Chart number (病歷號).")
-    application_order_no: str | None = strawberry_django.field(description="Order / accession number.")
+    exam_id: str = _column("Primary key (檢查流水號).")
+    medical_record_no: str | None = _column("Chart number (病歷號).")
+    application_order_no: str | None = _column("Order / accession number.")
     patient_name: str
     patient_gender: str | None
     patient_birth_date: dt.date | None
@@ -40,7 +61,7 @@ class StudyType:
     exam_description: str | None
     exam_room: str | None
     exam_equipment: str | None
-    equipment_type: str | None = strawberry_django.field(description="Modality, e.g. CT or MR.")
+    equipment_type: str | None = _column("Modality, e.g. CT or MR.")
     order_datetime: LocalDateTime
     check_in_datetime: LocalDateTime | None
     report_certification_datetime: LocalDateTime | None

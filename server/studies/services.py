@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F
 from django.db.models.functions import Now
 
@@ -30,5 +30,11 @@ def data_version_key(using: str = DEFAULT_DB_ALIAS) -> tuple:
     The time makes the key unique even if a rolled-back transaction (a failed import, a test) had bumped the
     counter to the same number over different data.
     """
-    row = DataVersion.objects.using(using).filter(id=1).values_list("version", "changed_at").first()
-    return row or (0, None)
+    # Read once per API request: a plain statement, since building it through the ORM took 0.8 of its 0.9 ms.
+    with connections[using].cursor() as cursor:
+        cursor.execute(_VERSION_SQL)
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, None)
+
+
+_VERSION_SQL = f"SELECT version, changed_at FROM {DataVersion._meta.db_table} WHERE id = 1"  # noqa: S608
