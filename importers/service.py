@@ -208,10 +208,12 @@ def _write(report: ImportReport, run: ImportRun, target: Target, batches, on_pro
             report.write_path = target.write_path
         target.finish()
         report.write_path = target.write_path
+        changed = bool(report.inserted or report.updated or report.deleted)
+        profile = target.search_profile() if changed else None
         expected = report.inserted + (0 if target.direct else target.before)
         report.total_after = target.verify(expected)
-        if report.inserted or report.updated or report.deleted:
-            bump_data_version(using=target.using)
+        if changed:
+            bump_data_version(using=target.using, search_profile=profile)
         report.outcome = COMMITTED
         _save_run(run, report, target.using)
 

@@ -79,6 +79,11 @@ class Target(ABC):
     def finish(self) -> None:
         """Rebuild what was deferred, refresh statistics, drop staging."""
 
+    def search_profile(self) -> dict | None:
+        """The table's free-text search profile after this import (``server.studies.search_profile``), to
+        store with the new data version; None where none is stored (SQLite)."""
+        return None
+
     @abstractmethod
     def verify(self, expected_total: int) -> int:
         """Check the table holds every loaded row exactly and ``expected_total`` rows; returns the total."""

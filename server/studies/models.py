@@ -93,6 +93,9 @@ class DataVersion(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     version = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(db_default=Now())
+    # server.studies.search_profile: facts for free-text search, stored by the write that bumped the version
+    # (null when that write did not compute them; readers then scan the table once).
+    search_profile = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "studies_data_version"

@@ -21,21 +21,23 @@ Chinese terms (a surname, half a given name) are what people type. So, per field
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.contrib.postgres.aggregates import ArrayAgg, BoolOr
-from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Func, Max, Q
+from django.db import connection, connections
+from django.db.models import Func, Max, Q
 from django.db.models.functions import Length
 
 from server.studies.fields import CodePointCharField, TrigramIndexableIContains
 from server.studies.models import Study
-from server.studies.selectors.cache import cached
+from server.studies.search_profile import (
+    IDENTIFIER_FIELDS,
+    LENGTH_PRUNED_FIELDS,
+    MAX_VALUE_SET,
+    VALUE_SET_FIELDS,
+    SearchProfile,
+    profile_of_table,
+)
+from server.studies.selectors.cache import cached, current_version
+from server.studies.services import stored_search_profile
 
-VALUE_SET_FIELDS = ("exam_description", "exam_item")
-IDENTIFIER_FIELDS = ("exam_id", "medical_record_no", "application_order_no")
-LENGTH_PRUNED_FIELDS = ("patient_name", *IDENTIFIER_FIELDS)
-MAX_VALUE_SET = 20_000  # beyond this many distinct values, a plain substring test is cheaper
 _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -51,55 +53,31 @@ class Tripled(Func):
     output_field = CodePointCharField()
 
 
-@dataclass(frozen=True)
-class SearchProfile:
-    """Facts about the whole table that decide how a term is searched, true until the next import."""
-
-    values: dict[str, list[str] | None]  # distinct values of VALUE_SET_FIELDS; None when too many
-    digits_only: dict[str, bool]  # IDENTIFIER_FIELDS whose every value is ASCII digits
-    longest: dict[str, int]  # the longest value of each LENGTH_PRUNED_FIELDS (0 when there is none)
-    names_have_digits: bool
-
-
 def search_profile() -> SearchProfile:
-    """One scan of the table per data version (cached), so that a search costs no extra query after it."""
+    """Read (or, if the last write did not store it, computed) once per data version and process."""
     return cached(("search_profile",), _compute_search_profile)
 
 
 def _compute_search_profile() -> SearchProfile:
-    lengths = {f"longest_{name}": Max(Length(name)) for name in LENGTH_PRUNED_FIELDS}
-    if connection.vendor != "postgresql":  # SQLite: no aggregates of arrays; the slow path is fine there
-        values = {
-            name: sorted({v for v in Study.objects.values_list(name, flat=True) if v})
-            for name in VALUE_SET_FIELDS
-        }
-        row = Study.objects.order_by().aggregate(**lengths)
-        return SearchProfile(
-            {k: v if len(v) <= MAX_VALUE_SET else None for k, v in values.items()},
-            dict.fromkeys(IDENTIFIER_FIELDS, False),
-            {name: row[f"longest_{name}"] or 0 for name in LENGTH_PRUNED_FIELDS},
-            names_have_digits=True,
-        )
+    read = connections[Study.objects.db]  # the alias reads go to (a replica, if there are any)
+    if read.vendor == "postgresql":
+        stored = stored_search_profile(current_version())
+        if stored is not None:  # stored by the import that made this version: no scan
+            return SearchProfile.from_json(stored)
+        return profile_of_table(read, Study._meta.db_table)
+    # SQLite: no aggregates of arrays; the slow path is fine there
+    values = {
+        name: sorted({v for v in Study.objects.values_list(name, flat=True) if v})
+        for name in VALUE_SET_FIELDS
+    }
     row = Study.objects.order_by().aggregate(
-        **{
-            f"values_{name}": ArrayAgg(
-                name, distinct=True, filter=~Q(**{name: ""}) & Q(**{f"{name}__isnull": False})
-            )
-            for name in VALUE_SET_FIELDS
-        },
-        **{
-            f"other_{name}": BoolOr(ExpressionWrapper(Q(**{f"{name}__regex": r"[^0-9]"}), BooleanField()))
-            for name in IDENTIFIER_FIELDS
-        },
-        **lengths,
-        names_have_digits=BoolOr(ExpressionWrapper(Q(patient_name__regex=r"[0-9]"), BooleanField())),
+        **{f"longest_{name}": Max(Length(name)) for name in LENGTH_PRUNED_FIELDS}
     )
-    values = {name: row[f"values_{name}"] or [] for name in VALUE_SET_FIELDS}
     return SearchProfile(
-        values={name: found if len(found) <= MAX_VALUE_SET else None for name, found in values.items()},
-        digits_only={name: not row[f"other_{name}"] for name in IDENTIFIER_FIELDS},
-        longest={name: row[f"longest_{name}"] or 0 for name in LENGTH_PRUNED_FIELDS},
-        names_have_digits=bool(row["names_have_digits"]),
+        {k: v if len(v) <= MAX_VALUE_SET else None for k, v in values.items()},
+        dict.fromkeys(IDENTIFIER_FIELDS, False),
+        {name: row[f"longest_{name}"] or 0 for name in LENGTH_PRUNED_FIELDS},
+        names_have_digits=True,
     )
 
 

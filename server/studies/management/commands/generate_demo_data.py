@@ -11,6 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from server.studies import bulk
 from server.studies.demo_data import generate_studies
 from server.studies.models import Study
+from server.studies.search_profile import table_profile_json
 from server.studies.services import bump_data_version
 
 # Below this many rows, rebuilding every index costs more than maintaining it row by row.
@@ -51,8 +52,8 @@ class Command(BaseCommand):
                     written = bulk.write_studies(generate_studies(rows, seed), using=database, freeze=True)
             else:
                 written = bulk.write_studies(generate_studies(rows, seed), using=database, freeze=True)
-            bump_data_version(using=database)
             bulk.analyze(connection)
+            bump_data_version(using=database, search_profile=table_profile_json(connection))
         elapsed = time.perf_counter() - started
         rate = written / elapsed if elapsed else 0
         self.stdout.write(

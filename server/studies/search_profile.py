@@ -1,0 +1,95 @@
+"""Facts about the whole studies table that decide how a free-text term is searched (see
+``selectors/text_search.py``): the distinct descriptions and items, which identifiers are all digits, the
+longest value of each pruned field, and whether any name has a digit.
+
+Computing them scans the table (3.4 s at 1,000,000 studies), and every API worker would pay that on the
+first search after each import. So the writes that bump the data version store them with it: a full load
+computes them over the loaded table inside its transaction, an incremental import over its staged rows only
+and merges them with the stored ones. A merged profile may overstate (a value an upsert replaced stays
+listed, a longest value stays long), which only makes a search test a little more; it never understates, so
+no match is ever pruned. Readers fall back to the scan when nothing is stored (SQLite, tests that write rows
+directly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+VALUE_SET_FIELDS = ("exam_description", "exam_item")
+IDENTIFIER_FIELDS = ("exam_id", "medical_record_no", "application_order_no")
+LENGTH_PRUNED_FIELDS = ("patient_name", *IDENTIFIER_FIELDS)
+STUDY_TABLE = "medical_examinations_fact"
+MAX_VALUE_SET = 20_000  # beyond this many distinct values, a plain substring test is cheaper
+
+
+@dataclass(frozen=True)
+class SearchProfile:
+    """True of the table until the next import (or an overstatement of it; see the module docstring)."""
+
+    values: dict[str, list[str] | None]  # distinct values of VALUE_SET_FIELDS; None when too many
+    digits_only: dict[str, bool]  # IDENTIFIER_FIELDS whose every value is ASCII digits
+    longest: dict[str, int]  # the longest value of each LENGTH_PRUNED_FIELDS (0 when there is none)
+    names_have_digits: bool
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> SearchProfile:
+        return cls(**data)
+
+    def merged(self, other: SearchProfile) -> SearchProfile:
+        """A profile true of both tables' rows together."""
+
+        def union(a: list[str] | None, b: list[str] | None) -> list[str] | None:
+            if a is None or b is None:
+                return None
+            joined = sorted(set(a) | set(b))
+            return joined if len(joined) <= MAX_VALUE_SET else None
+
+        return SearchProfile(
+            values={name: union(self.values[name], other.values[name]) for name in VALUE_SET_FIELDS},
+            digits_only={
+                name: self.digits_only[name] and other.digits_only[name] for name in IDENTIFIER_FIELDS
+            },
+            longest={name: max(self.longest[name], other.longest[name]) for name in LENGTH_PRUNED_FIELDS},
+            names_have_digits=self.names_have_digits or other.names_have_digits,
+        )
+
+
+def _profile_sql(table: str) -> str:
+    values = [f"array_agg(DISTINCT {name}) FILTER (WHERE {name} <> '')" for name in VALUE_SET_FIELDS]
+    other = [f"bool_or({name} ~ '[^0-9]')" for name in IDENTIFIER_FIELDS]
+    lengths = [f"max(length({name}))" for name in LENGTH_PRUNED_FIELDS]
+    columns = ", ".join([*values, *other, *lengths, "bool_or(patient_name ~ '[0-9]')"])
+    return f"SELECT {columns} FROM {table}"  # noqa: S608 (a table name of ours, never input)
+
+
+def profile_of_table(connection: BaseDatabaseWrapper, table: str) -> SearchProfile:
+    """One scan of ``table`` (the studies table or an import's staging table), on PostgreSQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(_profile_sql(connection.ops.quote_name(table)))
+        row = list(cursor.fetchone())
+    values = [row.pop(0) or [] for _ in VALUE_SET_FIELDS]
+    other = [row.pop(0) for _ in IDENTIFIER_FIELDS]
+    lengths = [row.pop(0) or 0 for _ in LENGTH_PRUNED_FIELDS]
+    return SearchProfile(
+        values={
+            name: sorted(found) if len(found) <= MAX_VALUE_SET else None
+            for name, found in zip(VALUE_SET_FIELDS, values, strict=True)
+        },
+        digits_only={name: not found for name, found in zip(IDENTIFIER_FIELDS, other, strict=True)},
+        longest=dict(zip(LENGTH_PRUNED_FIELDS, lengths, strict=True)),
+        names_have_digits=bool(row.pop(0)),
+    )
+
+
+def table_profile_json(
+    connection: BaseDatabaseWrapper, table: str = "medical_examinations_fact"
+) -> dict | None:
+    """The profile to store with a data-version bump after a full load; None where it is not stored."""
+    if connection.vendor != "postgresql":
+        return None
+    return profile_of_table(connection, table).as_json()
