@@ -31,6 +31,7 @@ class _RoleRequired(BasePermission):
     """Refuses with the REST API's words: "Not authenticated" (no valid token) or "Not permitted"."""
 
     role = VIEWER
+    patient_data = True  # the operation then writes an audit event
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         request = _request(info)
@@ -46,12 +47,21 @@ class _RoleRequired(BasePermission):
             # Raised rather than returned: the permission object is shared by every request.
             code = "UNAUTHENTICATED" if refusal.status_code == 401 else "FORBIDDEN"
             raise StrawberryGraphQLError(refusal.detail, extensions={"code": code}) from None
-        _trail(info)["touched"] = True
+        if self.patient_data:
+            _trail(info)["touched"] = True
         return True
 
 
 class ViewerRequired(_RoleRequired):
     role = VIEWER
+
+
+class ViewerRequiredNoPatientData(_RoleRequired):
+    """For the drop-down values: a viewer's token is needed, but no event is written, as for REST's
+    ``/studies/filters/options``; they name no patient, and the frontend loads them with every page."""
+
+    role = VIEWER
+    patient_data = False
 
 
 class AdminRequired(_RoleRequired):

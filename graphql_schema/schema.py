@@ -21,7 +21,13 @@ from strawberry_django.pagination import OffsetPaginationInput
 
 from graphql_schema import errors as error_handling
 from graphql_schema import limits
-from graphql_schema.access import AdminRequired, AuditExtension, ViewerRequired, note_returned
+from graphql_schema.access import (
+    AdminRequired,
+    AuditExtension,
+    ViewerRequired,
+    ViewerRequiredNoPatientData,
+    note_returned,
+)
 from graphql_schema.audit import MAX_AUDIT_EVENTS, AuditEventType, resolve_audit_events
 from graphql_schema.caching import ValidatedDocumentCache
 from graphql_schema.filters import StudyFilter, matching_studies
@@ -65,7 +71,7 @@ class Query:
         return study  # type: ignore[return-value]
 
     @strawberry.field(
-        permission_classes=[ViewerRequired],
+        permission_classes=[ViewerRequiredNoPatientData],
         description="The values each drop-down filter offers, from the whole table.",
     )
     def study_filter_options(self) -> StudyFilterOptions:

@@ -7,7 +7,7 @@ the birth date ``YYYY-MM-DD``; a missing value stays ``None`` (JSON null, an emp
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from server.studies.columns import DATETIME_FIELDS, STUDY_FIELDS
@@ -15,29 +15,18 @@ from server.studies.models import Study
 
 
 def format_datetime(value: dt.datetime | None) -> str | None:
-    """``2025-11-06T10:30:00``: seconds, no zone, a four-digit year whatever the platform's strftime does."""
-    if value is None:
-        return None
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    )
+    """``2025-11-06T10:30:00``: seconds, no zone (values are naive wall-clock times), a four-digit year."""
+    return None if value is None else value.isoformat(timespec="seconds")
 
 
 def format_date(value: dt.date | None) -> str | None:
-    if value is None:
-        return None
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+    return None if value is None else value.isoformat()
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-_CONVERTERS: tuple[Callable[[Any], Any], ...] = tuple(
-    format_datetime if name in DATETIME_FIELDS else format_date if name == "patient_birth_date" else _identity
-    for name in STUDY_FIELDS
-)
+# Positions of the values present_row converts; every other value is passed on as it is. A CSV export calls
+# it once per row, so it touches only these (isoformat is C: a tenth of a formatted f-string's time).
+_DATETIME_POSITIONS = tuple(STUDY_FIELDS.index(name) for name in DATETIME_FIELDS)
+_DATE_POSITION = STUDY_FIELDS.index("patient_birth_date")
 
 
 def study_row(study: Study) -> tuple:
@@ -46,8 +35,19 @@ def study_row(study: Study) -> tuple:
 
 
 def present_row(row: Sequence[Any]) -> list[Any]:
-    """Raw values in STUDY_FIELDS order → the contract's values (strings for dates, None kept)."""
-    return [convert(value) for convert, value in zip(_CONVERTERS, row, strict=True)]
+    """Raw values in STUDY_FIELDS order → the contract's values (strings for dates, None kept). Times that
+    arrive as text (``iter_study_rows(times_as_text=True)``) are taken as they are."""
+    if len(row) != len(STUDY_FIELDS):
+        raise ValueError(f"a study row has {len(STUDY_FIELDS)} values, not {len(row)}")
+    presented = list(row)
+    for position in _DATETIME_POSITIONS:
+        value = presented[position]
+        if value is not None and value.__class__ is not str:  # text: formatted by the database already
+            presented[position] = value.isoformat(timespec="seconds")
+    birth = presented[_DATE_POSITION]
+    if birth is not None and birth.__class__ is not str:
+        presented[_DATE_POSITION] = birth.isoformat()
+    return presented
 
 
 def study_json(row: Sequence[Any]) -> dict[str, Any]:

@@ -104,3 +104,14 @@ def test_statistics_are_audited_without_exam_ids(fixed):
 def test_a_query_without_patient_data_is_not_audited(fixed):
     assert graphql("{ __typename }")["data"] == {"__typename": "Query"}
     assert not AuditEvent.objects.filter(action=audit.GRAPHQL_QUERY).exists()
+
+
+def test_filter_options_need_a_token_but_are_not_audited_as_in_rest(fixed):
+    assert "errors" in graphql(DATA_QUERIES["studyFilterOptions"])  # no token: refused (and that is audited)
+    viewer = bearer_headers("viewer")
+    answer = graphql(DATA_QUERIES["studyFilterOptions"], **viewer)
+    assert "examStatuses" in answer["data"]["studyFilterOptions"]
+    assert not AuditEvent.objects.filter(action=audit.GRAPHQL_QUERY).exists()
+    # ...unless the same operation also reads patient data.
+    graphql("{ studyFilterOptions { examStatuses } studies { totalCount } }", **viewer)
+    assert AuditEvent.objects.filter(action=audit.GRAPHQL_QUERY).count() == 1

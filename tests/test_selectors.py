@@ -277,6 +277,20 @@ def test_export_rows_stream_every_match_in_order(rows):
     assert streamed[0] == tuple(expected[0].values())
 
 
+def test_export_rows_can_carry_times_as_the_contracts_text(rows):
+    filters = StudyFilters(exam_sources=("住院",))
+    as_text = list(selectors.iter_study_rows(filters, times_as_text=True))
+    as_dates = list(selectors.iter_study_rows(filters))
+
+    def contract(value):
+        if isinstance(value, dt.datetime):
+            return f"{value:%Y-%m-%dT%H:%M:%S}"
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    assert as_text == [tuple(contract(value) for value in row) for row in as_dates]
+    assert any(row[STUDY_FIELDS.index("check_in_datetime")] is None for row in as_text)  # nulls stay null
+
+
 def test_studies_where_applies_a_condition_compiled_elsewhere(rows):
     condition = Q(equipment_type="CT") | Q(patient_age__lt=10)
     assert ids(selectors.studies_where(condition)) == {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -82,21 +82,22 @@ def record_event(
 
 
 class ExamIdTrail:
-    """The exam_ids an export sends, kept as compact JSON text rather than a list of objects: a million-row
-    export then holds about 15 MB for its audit event instead of about 70 MB."""
+    """The exam_ids an export sends, kept as compact UTF-8 JSON rather than a list of objects: a million-row
+    export then holds about 15 MB for its audit event instead of about 70 MB (a list) or 60 MB (a StringIO,
+    which stores four bytes a character)."""
 
     def __init__(self) -> None:
-        self._text = io.StringIO()
+        self._json = bytearray(b"[")
         self.count = 0
 
     def add(self, exam_id: str) -> None:
         if self.count:
-            self._text.write(",")
-        self._text.write(json.dumps(exam_id, ensure_ascii=False))
+            self._json += b","
+        self._json += encode_basestring(exam_id).encode()  # json.dumps(exam_id, ensure_ascii=False), in C
         self.count += 1
 
     def as_json_value(self) -> Any:
-        text = "[" + self._text.getvalue() + "]"
+        text = (self._json + b"]").decode()
         if connection.vendor == "postgresql":
             return Cast(Value(text), output_field=JSONField())  # parsed by the database, not in Python
         return json.loads(text)
