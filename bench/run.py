@@ -227,9 +227,13 @@ def section_queries(options: Options, result: dict, port: int, token: str | None
                 measured["floor_capture_status"] = status
                 key = floor.same_work_key(statements)
                 if key not in floors:
-                    floors[key] = floor.measure(
-                        statements, options.warmup, options.floor_requests, options.budget
-                    )
+                    try:
+                        floors[key] = floor.measure(
+                            statements, options.warmup, options.floor_requests, options.budget
+                        )
+                    except Exception as error:  # e.g. a count over millions past STATEMENT_TIMEOUT_MS
+                        floors[key] = {"error": f"{type(error).__name__}: {error}"[:300]}
+                        connection.close()  # a fresh connection for what follows
                 api_floor = floors[key]
                 measured["floor_p50_ms"] = api_floor.get("p50_ms")
                 if api_floor.get("p50_ms") is not None and measured.get("p50_ms") is not None:
