@@ -184,3 +184,30 @@ def test_search_detail_and_export_are_audited_with_what_they_returned(fixed):
     assert (missing.record_count, missing.exam_ids, missing.status_code) == (0, [], 404)
     assert export.parameters == {"exam_source": ["門診"]}
     assert export.record_count == len(export.exam_ids) >= 1
+
+
+def test_an_exports_event_is_written_without_the_apis_statement_timeout(fixed, monkeypatch):
+    """A ten-million-row export's event (150 MB of exam_ids) takes longer to store than STATEMENT_TIMEOUT_MS;
+    cut by it, the event was lost and the download broke off. The event is written with the timeout lifted,
+    and the API's timeout is back for what follows."""
+    from django.db import connection
+
+    seen = []
+    real = audit.record_event
+
+    def recording(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen.append(cursor.fetchone()[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "record_event", recording)
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '5s'")  # as the API's connections have it
+    client = Client(**bearer_headers("exporter", username="dave"))
+    b"".join(client.get("/api/v1/studies/export", {"exam_source": "門診"}).streaming_content)
+    assert seen == ["0"]
+    assert AuditEvent.objects.filter(action=audit.STUDY_EXPORT, username="dave").count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "5s"
