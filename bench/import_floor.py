@@ -53,26 +53,36 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 """
 
 
-def run_measured(command: list[str], url: str) -> dict:
-    """Run ``python COMMAND...``; its wall time, exit code, last output lines and peak RSS (MB)."""
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", PEAK_RSS_WRAPPER, *command],
-        cwd=ROOT,
-        env=environment(url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    lines = done.stdout.decode(errors="replace").strip().splitlines()
+def run_python(args: list[str], env: dict[str, str], log_path: Path) -> dict:
+    """Run ``python ARGS...`` (a script and its arguments) in the project: wall time, exit code, the program's
+    own peak RSS (MB, from PEAK_RSS_WRAPPER) and its output, which is also kept in ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS_WRAPPER, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+    lines = log_path.read_text(errors="replace").splitlines()
     peaks = [int(line.split("=")[1]) for line in lines if line.startswith("peak_rss_kb=")]
     return {
-        "seconds": round(seconds, 2),
         "returncode": done.returncode,
+        "seconds": round(seconds, 2),
         "peak_rss_mb": round(peaks[-1] / 1024, 1) if peaks else None,
-        "output": [line for line in lines if not line.startswith("peak_rss_kb=")][-4:],
+        "output": "\n".join(line for line in lines if not line.startswith("peak_rss_kb=")),
     }
+
+
+def run_measured(command: list[str], url: str) -> dict:
+    """``run_python`` against ``url``, keeping the last lines of the output."""
+    result = run_python(command, environment(url), ROOT / "var" / "bench" / "importers" / "last_run.log")
+    result["output"] = result["output"].splitlines()[-4:]
+    return result
 
 
 def import_file(path: Path, url: str, *options: str) -> dict:

@@ -8,9 +8,7 @@ high-water mark (VmHWM).
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,33 +18,17 @@ INCREMENT_ROWS = 10_000
 
 
 def run_measured(command: list[str], env: dict[str, str], log_path: Path) -> dict:
-    """Run ``command`` (a Python program); wall time, exit code and that program's own peak RSS (MB).
+    """Run ``command`` (the interpreter, then a Python script and its arguments): wall time, exit code, the
+    program's own peak RSS and the end of its output (``import_floor.run_python``).
 
-    The peak is the program's VmHWM, printed as it exits (``import_floor.PEAK_RSS_WRAPPER``): ``wait4``'s
-    ``ru_maxrss`` also counts pages this large parent process shared with the child between fork and exec,
-    and showed 665 MB for an import that peaks under 400 MB.
+    The peak is the program's VmHWM: ``wait4``'s ``ru_maxrss`` also counts pages this large parent process
+    shared with the child between fork and exec, and showed 665 MB for an import that peaks under 400 MB.
     """
-    from bench.import_floor import PEAK_RSS_WRAPPER
+    from bench.import_floor import run_python
 
-    with log_path.open("wb") as log:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [command[0], "-c", PEAK_RSS_WRAPPER, *command[1:]],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-        seconds = time.perf_counter() - started
-    output = log_path.read_text(errors="replace")
-    peaks = [int(line.split("=")[1]) for line in output.splitlines() if line.startswith("peak_rss_kb=")]
-    return {
-        "returncode": done.returncode,
-        "seconds": round(seconds, 2),
-        "peak_rss_mb": round(peaks[-1] / 1024, 1) if peaks else None,
-        "output": output[-1500:],
-    }
+    result = run_python(command[1:], env, log_path)
+    result["output"] = result["output"][-1500:]
+    return result
 
 
 def import_command(path: Path) -> list[str]:

@@ -37,6 +37,7 @@ class ColumnField(StrawberryDjangoField):
 
     @property
     def is_basic_field(self) -> bool:
+        # Strawberry's own rule, which strawberry-django's field class overrides to always False.
         return not self.base_resolver and not self.extensions
 
 

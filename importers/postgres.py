@@ -190,9 +190,10 @@ class PostgresTarget(Target):
         # every API worker's first search); an incremental one profiles only its staged rows and merges
         # them into the profile stored with the current version, when there is one.
         stored = None if self.direct else stored_search_profile(data_version_key(self.using), self.using)
-        if stored is None:
+        before = SearchProfile.from_json(stored) if stored is not None else None
+        if before is None:
             return profile_of_table(self.connection, TABLE).as_json()
-        return SearchProfile.from_json(stored).merged(profile_of_table(self.connection, STAGING)).as_json()
+        return before.merged(profile_of_table(self.connection, STAGING)).as_json()
 
     def verify(self, expected_total: int) -> int:
         (total,) = self._execute(f"SELECT count(*) FROM {TABLE}")[0]  # noqa: S608

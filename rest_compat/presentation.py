@@ -43,10 +43,10 @@ def present_row(row: Sequence[Any]) -> list[Any]:
     for position in _DATETIME_POSITIONS:
         value = presented[position]
         if value is not None and value.__class__ is not str:  # text: formatted by the database already
-            presented[position] = value.isoformat(timespec="seconds")
+            presented[position] = format_datetime(value)
     birth = presented[_DATE_POSITION]
     if birth is not None and birth.__class__ is not str:
-        presented[_DATE_POSITION] = birth.isoformat()
+        presented[_DATE_POSITION] = format_date(birth)
     return presented
 
 

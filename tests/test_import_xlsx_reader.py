@@ -145,6 +145,19 @@ def test_a_zero_padded_chart_number_is_imported_as_shown(tmp_path, db):
     assert Study.objects.get().medical_record_no == "0001234567"
 
 
+def test_a_style_with_a_malformed_number_format_id_reads_as_plain(tmp_path):
+    path = handwritten_workbook(
+        tmp_path / "odd.xlsx",
+        '<x:row r="1"><x:c r="A1" s="1"><x:v>42</x:v></x:c></x:row>',
+        extra={
+            "xl/styles.xml": f'<x:styleSheet xmlns:x="{MAIN}"><x:cellXfs count="2"><x:xf numFmtId="0"/>'
+            '<x:xf numFmtId="x"/></x:cellXfs></x:styleSheet>'
+        },
+    )
+    with XlsxSource(path, None) as source:
+        assert source.labels == [42]
+
+
 def test_a_dimension_gives_the_expected_row_count(tmp_path):
     path = write_xlsx(tmp_path / "his.xlsx", ["a"], [["x"], ["y"], ["z"]])
     with XlsxSource(path, None) as source:

@@ -85,3 +85,26 @@ def test_a_write_that_stores_no_profile_leaves_searches_to_compute_it(tmp_path):
 def test_the_demo_generator_stores_the_profile():
     call_command("generate_demo_data", rows=300, seed=3, replace=True, verbosity=0)
     assert stored() == scanned()
+
+
+def test_a_value_list_over_the_cap_is_dropped_even_with_an_empty_value(tmp_path, monkeypatch):
+    """The capped loose index scan must not count '' against the cap, or a list one value short of complete
+    would be taken as complete, and a search would skip the missing value's studies."""
+    from server.studies import search_profile as module
+
+    rows = studies(6, seed=46)
+    for index, study in enumerate(rows):
+        study["exam_description"] = f"Exam {index}" if index < 4 else ""  # 4 values and the empty string
+    import_studies(write_duckdb_varchar(tmp_path / "e.duckdb", [legacy(s) for s in rows]))
+    monkeypatch.setattr(module, "MAX_VALUE_SET", 4)
+    assert scanned().values["exam_description"] == ["Exam 0", "Exam 1", "Exam 2", "Exam 3"]
+    monkeypatch.setattr(module, "MAX_VALUE_SET", 3)
+    assert scanned().values["exam_description"] is None  # too many: searched by substring instead
+
+
+def test_a_profile_stored_in_another_shape_is_scanned_again(tmp_path):
+    import_studies(write_duckdb_varchar(tmp_path / "f.duckdb", [legacy(s) for s in studies(10, seed=47)]))
+    DataVersion.objects.filter(id=1).update(search_profile={"values": {}, "renamed_field": True})
+    cache.clear()
+    assert search_profile() == scanned()
+    assert SearchProfile.from_json({"values": {}}) is None

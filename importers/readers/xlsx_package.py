@@ -69,13 +69,20 @@ class Package:
     def __init__(self, path) -> None:
         try:
             self.zip = zipfile.ZipFile(path)
-            documents = self._relationships("").get("officeDocument")
-            if not documents:
-                raise PackageError("the package names no workbook part")
-            workbook_part = documents[0]
-            workbook = self._xml(workbook_part)
         except zipfile.BadZipFile as error:
             raise PackageError(f"not a zip package ({error})") from None
+        try:
+            self._read_parts()
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def _read_parts(self) -> None:
+        documents = self._relationships("").get("officeDocument")
+        if not documents:
+            raise PackageError("the package names no workbook part")
+        workbook_part = documents[0]
+        workbook = self._xml(workbook_part)
         related = self._relationships(workbook_part)
         self.date1904 = any(
             _local(e.tag) == "workbookPr" and e.get("date1904", "").lower() in ("1", "true")
@@ -164,8 +171,8 @@ class Package:
         for group in root:
             if _local(group.tag) == "cellXfs":
                 for xf in group:
-                    code = codes.get(int(xf.get("numFmtId", "0") or 0))
-                    styles.append(_style_of(code))
+                    number = xf.get("numFmtId", "0")
+                    styles.append(_style_of(codes.get(int(number)) if number.isdigit() else None))
         return styles
 
     def _shared_strings(self, part: str) -> list[str]:

@@ -17,10 +17,12 @@ from dataclasses import asdict, dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from server.studies.models import Study
+
 VALUE_SET_FIELDS = ("exam_description", "exam_item")
 IDENTIFIER_FIELDS = ("exam_id", "medical_record_no", "application_order_no")
 LENGTH_PRUNED_FIELDS = ("patient_name", *IDENTIFIER_FIELDS)
-STUDY_TABLE = "medical_examinations_fact"
+STUDY_TABLE = Study._meta.db_table
 MAX_VALUE_SET = 20_000  # beyond this many distinct values, a plain substring test is cheaper
 
 
@@ -37,8 +39,12 @@ class SearchProfile:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> SearchProfile:
-        return cls(**data)
+    def from_json(cls, data: dict) -> SearchProfile | None:
+        """None for a profile stored in another shape (by an older release): the caller scans instead."""
+        try:
+            return cls(**data)
+        except TypeError:
+            return None
 
     def merged(self, other: SearchProfile) -> SearchProfile:
         """A profile true of both tables' rows together."""
@@ -71,12 +77,13 @@ def _scan_sql(table: str, with_values: bool) -> str:
 
 def _distinct_by_index_sql(table: str, column: str) -> str:
     """The sorted distinct non-empty values of an indexed column, at most MAX_VALUE_SET + 1 of them, by a
-    loose index scan: one index descent per value, where DISTINCT sorts every row."""
+    loose index scan: one index descent per value, where DISTINCT sorts every row. It starts above ``''``,
+    so that an empty string is never one of the values counted against the cap."""
     return (
-        f"WITH RECURSIVE v(x, n) AS (SELECT min({column}), 1 FROM {table} "  # noqa: S608 (our names)
+        f"WITH RECURSIVE v(x, n) AS (SELECT min({column}), 1 FROM {table} WHERE {column} > '' "  # noqa: S608
         f"UNION ALL SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x), n + 1 FROM v "
         f"WHERE v.x IS NOT NULL AND n <= {MAX_VALUE_SET}) "
-        "SELECT array_agg(x ORDER BY x) FROM v WHERE x <> ''"
+        "SELECT array_agg(x ORDER BY x) FROM v WHERE x IS NOT NULL"
     )
 
 

@@ -62,8 +62,9 @@ def _compute_search_profile() -> SearchProfile:
     read = connections[Study.objects.db]  # the alias reads go to (a replica, if there are any)
     if read.vendor == "postgresql":
         stored = stored_search_profile(current_version())
-        if stored is not None:  # stored by the import that made this version: no scan
-            return SearchProfile.from_json(stored)
+        profile = SearchProfile.from_json(stored) if stored is not None else None
+        if profile is not None:  # stored by the import that made this version: no scan
+            return profile
         return profile_of_table(read, Study._meta.db_table)
     # SQLite: no aggregates of arrays; the slow path is fine there
     values = {
