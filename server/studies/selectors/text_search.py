@@ -82,13 +82,8 @@ def _compute_search_profile() -> SearchProfile:
     )
 
 
-def _too_long(field_name: str, term: str) -> bool:
-    return len(term) > search_profile().longest[field_name]
-
-
-def _name_condition(term: str) -> Q | None:
-    profile = search_profile()
-    if _too_long("patient_name", term) or (
+def _name_condition(profile: SearchProfile, term: str) -> Q | None:
+    if len(term) > profile.longest["patient_name"] or (
         not profile.names_have_digits and any(ch in "0123456789" for ch in term)
     ):
         return None
@@ -97,8 +92,8 @@ def _name_condition(term: str) -> Q | None:
     return Q(TrigramIndexableIContains(Tripled("patient_name"), "".join(ch * 3 for ch in term)))
 
 
-def _value_set_condition(field_name: str, term: str) -> Q | None:
-    values = search_profile().values[field_name]
+def _value_set_condition(profile: SearchProfile, field_name: str, term: str) -> Q | None:
+    values = profile.values[field_name]
     if values is None:
         return Q(**{f"{field_name}__icontains": term})
     wanted = fold_case(term)
@@ -106,12 +101,13 @@ def _value_set_condition(field_name: str, term: str) -> Q | None:
     return Q(**{f"{field_name}__in": matching}) if matching else None
 
 
-def _identifier_condition(field_name: str, term: str) -> Q | None:
-    if not (term.isascii() and term.isdigit()) and search_profile().digits_only[field_name]:
+def _identifier_condition(profile: SearchProfile, field_name: str, term: str) -> Q | None:
+    if not (term.isascii() and term.isdigit()) and profile.digits_only[field_name]:
         return None
-    if _too_long(field_name, term):
+    longest = profile.longest[field_name]
+    if len(term) > longest:
         return None
-    if len(term) == search_profile().longest[field_name] and _caseless(term):
+    if len(term) == longest and _caseless(term):
         return Q(**{field_name: term})  # only a whole value is that long; the field's btree finds it
     return Q(**{f"{field_name}__icontains": term})
 
@@ -123,9 +119,10 @@ def _caseless(term: str) -> bool:
 
 def term_condition(term: str) -> Q:
     """Studies in which ``term`` occurs in at least one searched field."""
-    parts = [_name_condition(term)]
-    parts += [_value_set_condition(name, term) for name in VALUE_SET_FIELDS]
-    parts += [_identifier_condition(name, term) for name in IDENTIFIER_FIELDS]
+    profile = search_profile()  # once per term: outside a request, each call reads the data version
+    parts = [_name_condition(profile, term)]
+    parts += [_value_set_condition(profile, name, term) for name in VALUE_SET_FIELDS]
+    parts += [_identifier_condition(profile, name, term) for name in IDENTIFIER_FIELDS]
     condition = Q()
     for part in parts:
         if part is not None:
