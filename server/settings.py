@@ -66,8 +66,9 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 def _tune_postgres(database: dict) -> dict:
     if not database["ENGINE"].endswith("postgresql"):
         return database
-    # Reuse connections for a minute and check them before use, so a restarted database is survived.
-    database.update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
+    # Reuse connections for a minute and check them before use, so a restarted database is survived; the
+    # project's backend (server/postgresql) makes that check without a round trip to the database.
+    database.update(ENGINE="server.postgresql", CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
     # JIT compilation adds tens of milliseconds to the short searches an API runs and never pays back.
     # statement_timeout cuts a runaway query (answered 503, "narrow the search"); management commands that
     # run long on purpose (imports, demo data) lift it: server.studies.bulk.without_statement_timeout.
