@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from server.access.models import AccessToken
 from server.access.roles import role_of
+from server.studies.models import DataVersion
+from server.studies.selectors.cache import remember_version
 
 MAX_TOKEN_LENGTH = 128
 
@@ -46,11 +48,19 @@ def issue_token(user: AbstractBaseUser) -> IssuedToken:
 
 
 def _live_token_sql() -> str:
-    """The user of a live token, with the token's fingerprint and role, in one statement."""
+    """The user of a live token, with the token's fingerprint and role, in one statement.
+
+    The studies' data version rides along (``server.studies.selectors.cache.remember_version``): every API
+    request authenticates first and most then need the version, which would otherwise cost a round trip of
+    its own.
+    """
     user = get_user_model()._meta
+    version = DataVersion._meta
     return (
-        f"SELECT u.*, t.password_fingerprint AS token_fingerprint, t.role AS token_role "  # noqa: S608
+        f"SELECT u.*, t.password_fingerprint AS token_fingerprint, t.role AS token_role, "  # noqa: S608
+        f"v.version AS data_version, v.changed_at AS data_changed_at "
         f"FROM {user.db_table} u JOIN {AccessToken._meta.db_table} t ON t.user_id = u.{user.pk.column} "
+        f"LEFT JOIN {version.db_table} v ON v.id = 1 "
         "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s"
     )
 
@@ -65,7 +75,10 @@ def user_for_token(raw: str | None) -> AbstractBaseUser | None:
         return None
     found = get_user_model().objects.raw(_live_token_sql(), [_digest(raw), timezone.now()])
     user = next(iter(found), None)
-    if user is None or not user.is_active:
+    if user is None:
+        return None
+    remember_version((user.data_version or 0, user.data_changed_at))
+    if not user.is_active:
         return None
     if not secrets.compare_digest(user.token_fingerprint, password_fingerprint(user)):
         return None

@@ -40,6 +40,14 @@ def current_version() -> tuple:
     return scope["version"]
 
 
+def remember_version(key: tuple) -> None:
+    """Take the data version (a ``data_version_key``) that the request read along with something else, so
+    that the request does not read it again (the token lookup does: ``server.access.tokens``)."""
+    scope = _request_scope.get()
+    if scope is not None and "version" not in scope:
+        scope["version"] = key
+
+
 class DataVersionScopeMiddleware:
     """Read the data version at most once per request, however many cached facts the request uses."""
 
