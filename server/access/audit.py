@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
-from django.db.models import JSONField, Value
-from django.db.models.functions import Cast
+from django.db import connection, connections, router
 from django.http import HttpRequest
 
 from server.access.models import AuditEvent
@@ -59,26 +58,62 @@ def record_event(
     record_count: int = 0,
     exam_ids: Iterable[str] | ExamIdTrail = (),
     username: str | None = None,
-) -> AuditEvent:
-    """Append one event. ``user`` defaults to the request's authenticated user."""
+) -> int:
+    """Append one event and return its id. ``user`` defaults to the request's authenticated user.
+
+    Every read of patient data writes one, before the answer leaves, so it is one plain INSERT: through
+    the ORM (a model instance, its save machinery, the SQL built anew) it cost 0.6 ms more per request, an
+    eighth of the API's overhead budget. The columns are the model's; the time is the database's.
+    """
     if user is None and request is not None:
         candidate = getattr(request, "user", None)
         user = candidate if candidate is not None and candidate.is_authenticated else None
     if isinstance(exam_ids, ExamIdTrail):
-        stored_ids = exam_ids.as_json_value()
+        stored_ids = exam_ids.as_json_text()
     else:
-        stored_ids = [str(exam_id) for exam_id in exam_ids]
-    return AuditEvent.objects.create(
-        user_id=user.pk if user is not None else None,
-        username=_storable(username if username is not None else (user.get_username() if user else "")),
-        role=role_of(user) or "",
-        client_address=client_address(request),
-        request_id=getattr(request, "request_id", "") if request is not None else "",
-        action=action,
-        status_code=status_code,
-        parameters=_storable(parameters or {}),
-        record_count=record_count,
-        exam_ids=stored_ids,
+        stored_ids = json.dumps([str(exam_id) for exam_id in exam_ids], ensure_ascii=False)
+    values = [
+        user.pk if user is not None else None,
+        _storable(username if username is not None else (user.get_username() if user else "")),
+        role_of(user) or "",
+        client_address(request),
+        getattr(request, "request_id", "") if request is not None else "",
+        action,
+        status_code,
+        json.dumps(_storable(parameters or {}), ensure_ascii=False),
+        record_count,
+        stored_ids,
+    ]
+    database = connections[router.db_for_write(AuditEvent)]
+    with database.cursor() as cursor:
+        cursor.execute(_insert_sql(database.vendor), values)
+        return cursor.fetchone()[0]
+
+
+_INSERTED_COLUMNS = (
+    "user_id",
+    "username",
+    "role",
+    "client_address",
+    "request_id",
+    "action",
+    "status_code",
+    "parameters",
+    "record_count",
+    "exam_ids",
+)
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
+    # The time as the model's db_default (Now()) writes it; the JSON as text the database parses.
+    now, json_value = "STATEMENT_TIMESTAMP()", "%s::jsonb"
+    if vendor != "postgresql":
+        now, json_value = "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')", "%s"
+    values = [json_value if column in ("parameters", "exam_ids") else "%s" for column in _INSERTED_COLUMNS]
+    return (
+        f"INSERT INTO {AuditEvent._meta.db_table} (occurred_at, {', '.join(_INSERTED_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({now}, {', '.join(values)}) RETURNING id"
     )
 
 
@@ -97,11 +132,8 @@ class ExamIdTrail:
         self._json += encode_basestring(exam_id).encode()  # json.dumps(exam_id, ensure_ascii=False), in C
         self.count += 1
 
-    def as_json_value(self) -> Any:
-        text = (self._json + b"]").decode()
-        if connection.vendor == "postgresql":
-            return Cast(Value(text), output_field=JSONField())  # parsed by the database, not in Python
-        return json.loads(text)
+    def as_json_text(self) -> str:
+        return (self._json + b"]").decode()  # parsed by the database, not in Python
 
 
 def audited_rows(
