@@ -134,6 +134,19 @@ class StudySchema(strawberry.Schema):
         error_handling.process_errors(errors, execution_context)
 
 
+class ExplicitDjangoOptimizer(DjangoOptimizerExtension):
+    """strawberry-django's optimizer, applied where a resolver asks for it, not around every field.
+
+    The extension wraps every field's resolution (each of a 20-row page's 360 values) to optimize any
+    QuerySet a resolver returns. This schema's resolvers never return one: those that read studies call
+    ``optimize()`` themselves, since the audit trail must see the rows before they leave (``results``).
+    Without the wrapper the optimizer works as before, at no cost per value; a resolver that returned a
+    QuerySet would be refused by ``test_no_resolver_returns_a_queryset``.
+    """
+
+    resolve = SchemaExtension.resolve  # Strawberry then leaves the extension out of field resolution
+
+
 def build_schema() -> StudySchema:
     return StudySchema(
         query=Query,
@@ -146,7 +159,7 @@ def build_schema() -> StudySchema:
             partial(MaxAliasesLimiter, max_alias_count=limits.MAX_ALIASES),
             IntrospectionGate,
             AuditExtension,
-            DjangoOptimizerExtension,
+            ExplicitDjangoOptimizer,
         ],
     )
 

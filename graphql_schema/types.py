@@ -40,6 +40,12 @@ class ColumnField(StrawberryDjangoField):
         # Strawberry's own rule, which strawberry-django's field class overrides to always False.
         return not self.base_resolver and not self.extensions
 
+    def get_result(self, source: Study, info: Info | None, args: list, kwargs: dict) -> object:
+        # The column's value, as Strawberry's own fields read an attribute. strawberry-django's version
+        # first looks the attribute up on the class to tell relations and properties apart, which a column
+        # never is: 2 µs a value, 0.7 ms a 20-row page.
+        return getattr(source, self.django_name or self.python_name)
+
 
 def _column(description: str) -> ColumnField:
     return strawberry_django.field(description=description, field_cls=ColumnField)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing
 
 import pytest
+from django.db.models import QuerySet
+from django.db.models.manager import BaseManager
 from graphql import GraphQLError
+from strawberry_django.fields.field import StrawberryDjangoField
 
 from graphql_schema.scalars import parse_local_datetime, serialize_local_datetime
 from graphql_schema.schema import schema
+from graphql_schema.types import ColumnField
 
 
 def test_schema_sdl(snapshot):
@@ -54,3 +59,23 @@ def test_local_datetime_input():
             parse_local_datetime(bad)
     with pytest.raises(GraphQLError, match="not a valid date"):
         parse_local_datetime("2025-02-29T00:00:00")
+
+
+def test_no_resolver_returns_a_queryset():
+    """The optimizer runs only where a resolver calls ``optimize()`` (``schema.ExplicitDjangoOptimizer``):
+    a field that handed a QuerySet to GraphQL would load every column of every row it reaches."""
+    checked = 0
+    for graphql_type in schema.schema_converter.type_map.values():
+        definition = getattr(graphql_type, "definition", None)
+        for field in getattr(definition, "fields", ()):
+            if isinstance(field, StrawberryDjangoField):
+                # strawberry-django's fields resolve to QuerySets unless they are a loaded row's columns.
+                assert isinstance(field, ColumnField), f"{definition.name}.{field.name}"
+            if field.base_resolver is not None:
+                returns = typing.get_type_hints(field.base_resolver.wrapped_func).get("return")
+                origin = typing.get_origin(returns) or returns
+                assert not (isinstance(origin, type) and issubclass(origin, QuerySet | BaseManager)), (
+                    f"{definition.name}.{field.name} returns {returns}"
+                )
+                checked += 1
+    assert checked >= 5  # the root queries and the page's fields were seen
