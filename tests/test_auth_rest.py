@@ -7,12 +7,16 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from psycopg import pq
 
+from rest_compat import export
 from server.access import audit, tokens
 from server.access.models import AccessToken, AuditEvent
 from server.access.services import create_user
+from server.studies.models import Study
 from tests.conftest import bearer_headers
 from tests.rest_support import FIXED_STUDIES, load_fixed_studies
 
@@ -211,3 +215,21 @@ def test_an_exports_event_is_written_without_the_apis_statement_timeout(fixed, m
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "5s"
+
+
+@pytest.mark.django_db(transaction=True)  # as in production: autocommit between requests
+def test_an_abandoned_export_is_cancelled_and_audited_with_what_was_sent(monkeypatch):
+    """A client that stops reading: the rows' COPY is cancelled, the connection is left idle and usable,
+    and the event holds the rows that were handed out, not those the database had still to send."""
+    load_fixed_studies()
+    monkeypatch.setattr(export, "CSV_ROWS_PER_CHUNK", 2)
+    client = Client(**bearer_headers("exporter", username="erin"))
+    response = client.get("/api/v1/studies/export")
+    first_piece = next(iter(response.streaming_content)).decode("utf-8-sig")
+    assert connection.connection.info.transaction_status == pq.TransactionStatus.ACTIVE  # mid-COPY
+    response.close()
+    assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
+    event = AuditEvent.objects.get(action=audit.STUDY_EXPORT, username="erin")
+    assert event.record_count == len(event.exam_ids) == 2
+    assert all(exam_id in first_piece for exam_id in event.exam_ids)
+    assert Study.objects.count() == len(FIXED_STUDIES)

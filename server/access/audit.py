@@ -9,9 +9,11 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
+import psycopg
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, connections, router
 from django.http import HttpRequest
+from psycopg.types.json import Jsonb
 
 from server.access.models import AuditEvent
 from server.access.roles import role_of
@@ -68,7 +70,10 @@ def record_event(
     if user is None and request is not None:
         candidate = getattr(request, "user", None)
         user = candidate if candidate is not None and candidate.is_authenticated else None
-    if isinstance(exam_ids, ExamIdTrail):
+    database = connections[router.db_for_write(AuditEvent)]
+    if isinstance(exam_ids, ExamIdTrail) and database.vendor == "postgresql":
+        stored_ids: Any = exam_ids.as_jsonb()
+    elif isinstance(exam_ids, ExamIdTrail):
         stored_ids = exam_ids.as_json_text()
     else:
         stored_ids = json.dumps([str(exam_id) for exam_id in exam_ids], ensure_ascii=False)
@@ -84,8 +89,13 @@ def record_event(
         record_count,
         stored_ids,
     ]
-    database = connections[router.db_for_write(AuditEvent)]
     with database.cursor() as cursor:
+        if isinstance(stored_ids, Jsonb):
+            # An export's trail (15 MB a million rows) goes as a parameter beside the statement: spelled
+            # into its text, as Django's client-side binding does, it was copied five times on the way.
+            with database.wrap_database_errors, psycopg.Cursor(cursor.connection) as bound:
+                bound.execute(_insert_sql(database.vendor), values)
+                return bound.fetchone()[0]
         cursor.execute(_insert_sql(database.vendor), values)
         return cursor.fetchone()[0]
 
@@ -134,6 +144,19 @@ class ExamIdTrail:
 
     def as_json_text(self) -> str:
         return (self._json + b"]").decode()  # parsed by the database, not in Python
+
+    def as_jsonb(self) -> Jsonb:
+        """The trail as a psycopg parameter that sends the bytes kept here as they are; it ends the trail."""
+        self._json += b"]"
+        self.add = self._ended  # type: ignore[method-assign]
+        return Jsonb(self._json, dumps=_as_they_are)
+
+    def _ended(self, exam_id: str) -> None:
+        raise RuntimeError("the trail was already written")
+
+
+def _as_they_are(data: bytearray) -> bytearray:
+    return data
 
 
 def audited_rows(

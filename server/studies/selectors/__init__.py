@@ -5,6 +5,7 @@ holds query logic of its own, so a search gives the same answer whichever way it
 """
 
 from server.studies.selectors.options import OPTION_FIELDS, FilterOptions, filter_options
+from server.studies.selectors.rows import iter_study_rows
 from server.studies.selectors.search import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_SORT,
@@ -20,7 +21,6 @@ from server.studies.selectors.search import (
     filter_condition,
     filter_studies,
     get_study,
-    iter_study_rows,
     order_studies,
     page_of,
     search_condition,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import connections, transaction
-from django.db.models import CharField, DateTimeField, F, Func, IntegerField, Q, QuerySet, Value
+from django.db import connections
+from django.db.models import DateTimeField, F, Func, IntegerField, Q, QuerySet
 
-from server.studies.bulk import without_statement_timeout
-from server.studies.columns import DATETIME_FIELDS, STUDY_FIELDS
 from server.studies.models import Study
 from server.studies.selectors.cache import cached, query_key
 from server.studies.selectors.text_search import term_condition
@@ -294,43 +292,3 @@ def get_study(exam_id: str) -> Study | None:
     if "\x00" in exam_id:
         return None
     return Study.objects.filter(pk=exam_id).first()
-
-
-# The text a study's times have in the contract, written by PostgreSQL (see ``iter_study_rows``).
-_TEXT_FORMATS = {
-    **dict.fromkeys(DATETIME_FIELDS, 'YYYY-MM-DD"T"HH24:MI:SS'),
-    "patient_birth_date": "YYYY-MM-DD",
-}
-
-
-def iter_study_rows(
-    filters: StudyFilters | None = None,
-    sorts: Sequence[Sort] = DEFAULT_SORT,
-    chunk_size: int = 2000,
-    times_as_text: bool = False,
-) -> Iterator[tuple]:
-    """Every matching study as a tuple in STUDY_FIELDS order, streamed from a server-side cursor (exports).
-
-    An export may rightly outlast the API's statement timeout, and outside a transaction the cursor would be
-    holdable, which makes PostgreSQL compute the whole result in its first statement. So the rows stream
-    from a read-only transaction with the timeout lifted, opened when iteration starts and closed with it.
-
-    ``times_as_text`` asks PostgreSQL for the times and the birth date as ``2025-11-06T10:30:00`` and
-    ``1958-03-14`` text (on SQLite they stay dates): a CSV of a million rows then neither parses four
-    million dates into objects nor formats them back in Python, which was a third of its time.
-    """
-    matching = order_studies(filter_studies(filters), sorts)  # refuses bad filters now
-    columns: list = list(STUDY_FIELDS)
-    if times_as_text and connections[matching.db].vendor == "postgresql":
-        columns = [
-            Func(F(name), Value(_TEXT_FORMATS[name]), function="to_char", output_field=CharField())
-            if name in _TEXT_FORMATS
-            else name
-            for name in STUDY_FIELDS
-        ]
-    return _stream(matching.values_list(*columns), chunk_size)
-
-
-def _stream(rows: QuerySet, chunk_size: int) -> Iterator[tuple]:
-    with transaction.atomic(using=rows.db), without_statement_timeout(connections[rows.db]):
-        yield from rows.iterator(chunk_size=chunk_size)

@@ -1,0 +1,110 @@
+"""Every matching study, streamed as plain tuples: what the exports write.
+
+On PostgreSQL the rows come from ``COPY (SELECT ...) TO STDOUT``. A server-side cursor hands them over a
+chunk at a time, each asked for after the previous one is written, so PostgreSQL and the worker took turns
+on one core each; COPY lets PostgreSQL produce rows while the worker writes the ones it has, and psycopg
+parses them in C. Measured over a million rows, 25 to 40 % more rows a second for the same CSV.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+from django.db import connections, transaction
+from django.db.models import CharField, F, Func, QuerySet, Value
+
+from server.studies.bulk import without_statement_timeout
+from server.studies.columns import DATETIME_FIELDS, STUDY_FIELDS
+from server.studies.models import Study
+from server.studies.selectors.search import DEFAULT_SORT, Sort, StudyFilters, filter_studies, order_studies
+
+# The text a study's times have in the contract, written by PostgreSQL.
+_TEXT_FORMATS = {
+    **dict.fromkeys(DATETIME_FIELDS, 'YYYY-MM-DD"T"HH24:MI:SS'),
+    "patient_birth_date": "YYYY-MM-DD",
+}
+# How psycopg reads each kind of column out of COPY's text; a column of another kind is refused (KeyError)
+# rather than handed on as text.
+_COPY_TYPES = {
+    "CharField": "text",
+    "DateField": "date",
+    "DateTimeField": "timestamp",
+    "SmallIntegerField": "int2",
+}
+
+
+def iter_study_rows(
+    filters: StudyFilters | None = None,
+    sorts: Sequence[Sort] = DEFAULT_SORT,
+    chunk_size: int = 2000,
+    times_as_text: bool = False,
+) -> Iterator[tuple]:
+    """Every matching study as a tuple in STUDY_FIELDS order, in ``sorts`` order.
+
+    An export may rightly outlast the API's statement timeout, so the rows stream from one transaction
+    with the timeout lifted, opened when iteration starts and closed with it (closing the
+    iterator early cancels the rest).
+
+    ``times_as_text`` gives the times and the birth date as the contract's text, ``2025-11-06T10:30:00``
+    and ``1958-03-14``, written by PostgreSQL: a CSV of a million rows then neither parses four million
+    dates into objects nor formats them back in Python, which was a third of its time. (SQLite's rows are
+    formatted here.) ``chunk_size`` is the rows a fetch asks for where there is no COPY (SQLite).
+    """
+    matching = order_studies(filter_studies(filters), sorts)  # refuses bad filters now
+    if connections[matching.db].vendor != "postgresql":
+        return _fetched(matching.values_list(*STUDY_FIELDS), chunk_size, times_as_text)
+    columns: list = list(STUDY_FIELDS)
+    types = [_COPY_TYPES[Study._meta.get_field(name).get_internal_type()] for name in STUDY_FIELDS]
+    if times_as_text:
+        for position, name in enumerate(STUDY_FIELDS):
+            if name in _TEXT_FORMATS:
+                columns[position] = Func(
+                    F(name), Value(_TEXT_FORMATS[name]), function="to_char", output_field=CharField()
+                )
+                types[position] = "text"
+    return _copied(matching.values_list(*columns), types)
+
+
+_TEXT_POSITIONS = tuple(STUDY_FIELDS.index(name) for name in _TEXT_FORMATS)
+
+
+def times_as_text(row: Sequence) -> list:
+    """A row in STUDY_FIELDS order with its times and birth date as the contract's text, as the
+    ``_TEXT_FORMATS`` write them; None stays None, text stays as it is. (Rows read as model instances,
+    and SQLite's.)"""
+    values = list(row)
+    for position in _TEXT_POSITIONS:
+        value = values[position]
+        if isinstance(value, dt.datetime):
+            values[position] = value.isoformat(timespec="seconds")
+        elif isinstance(value, dt.date):
+            values[position] = value.isoformat()
+    return values
+
+
+def _fetched(rows: QuerySet, chunk_size: int, as_text: bool) -> Iterator[tuple]:
+    with (
+        transaction.atomic(using=rows.db),
+        without_statement_timeout(connections[rows.db]),
+        contextlib.closing(rows.iterator(chunk_size=chunk_size)) as fetched,
+    ):
+        for row in fetched:
+            yield tuple(times_as_text(row)) if as_text else row
+
+
+def _copied(rows: QuerySet, types: list[str]) -> Iterator[tuple]:
+    database = connections[rows.db]
+    sql, params = rows.query.sql_with_params()
+    # COPY takes no parameters: they are bound into the text on this side, as Django binds every query.
+    statement = f"COPY ({database.ops.compose_sql(sql, params)}) TO STDOUT"
+    with (
+        transaction.atomic(using=rows.db),
+        without_statement_timeout(database),
+        database.cursor() as cursor,
+        database.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        copy.set_types(types)
+        yield from copy.rows()
