@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import CharField, F, Func, QuerySet, Value
 
@@ -96,7 +97,10 @@ def _fetched(rows: QuerySet, chunk_size: int, as_text: bool) -> Iterator[tuple]:
 
 def _copied(rows: QuerySet, types: list[str]) -> Iterator[tuple]:
     database = connections[rows.db]
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # a condition that can match nothing, such as `IN ()`: there is nothing to copy
+        return
     # COPY takes no parameters: they are bound into the text on this side, as Django binds every query.
     statement = f"COPY ({database.ops.compose_sql(sql, params)}) TO STDOUT"
     with (
