@@ -82,13 +82,22 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
     return value
 
 
-def query_key(queryset: QuerySet, *extra: Hashable) -> Hashable:
-    """A key naming exactly the rows of ``queryset``: its SQL and parameters, whoever built it."""
+def compile_query(queryset: QuerySet) -> tuple[str, tuple] | None:
+    """The SQL and parameters of ``queryset``; None for a condition that can match nothing (``IN ()``)."""
     try:
         sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:  # a condition that can match nothing, such as `IN ()`
-        sql, params = "EMPTY", ()
-    return (sql, repr(tuple(params)), *extra)  # repr: a parameter may be an unhashable list
+    except EmptyResultSet:
+        return None
+    return sql, tuple(params)
+
+
+def query_key(
+    queryset: QuerySet, *extra: Hashable, compiled: tuple[str, tuple] | None = None
+) -> Hashable:
+    """A key naming exactly the rows of ``queryset``: its SQL and parameters, whoever built it.
+    ``compiled`` is ``compile_query(queryset)`` where the caller has it already."""
+    sql, params = compiled or compile_query(queryset) or ("EMPTY", ())
+    return (sql, repr(params), *extra)  # repr: a parameter may be an unhashable list
 
 
 def clear() -> None:

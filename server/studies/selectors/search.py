@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.db import connections
 from django.db.models import DateTimeField, F, Func, IntegerField, Q, QuerySet
 
 from server.studies.models import Study
-from server.studies.selectors.cache import cached, query_key
+from server.studies.selectors.cache import cached, compile_query, query_key
 from server.studies.selectors.text_search import term_condition
 
 DEFAULT_PAGE_SIZE = 20
@@ -245,7 +246,20 @@ def count_studies(queryset: QuerySet[Study]) -> int:
     landing page and repeated searches reuse it until the next import.
     """
     unordered = queryset.order_by()
-    return cached(query_key(unordered, "count"), unordered.count)
+    compiled = compile_query(unordered)
+    if compiled is None:
+        return 0
+    # Counted over the SQL just compiled for the key (PostgreSQL flattens the subquery): the ORM's count()
+    # would compile the query a second time, a third of a millisecond on every search.
+    return cached(
+        query_key(unordered, "count", compiled=compiled), partial(_count_rows, unordered.db, *compiled)
+    )
+
+
+def _count_rows(alias: str, sql: str, params: tuple) -> int:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS matching", params)  # noqa: S608
+        return cursor.fetchone()[0]
 
 
 # Below this many matches a page is cut from all the matches, sorted; from this many on, by reading the sort
