@@ -30,6 +30,7 @@ from graphql_schema.access import (
 )
 from graphql_schema.audit import MAX_AUDIT_EVENTS, AuditEventType, resolve_audit_events
 from graphql_schema.caching import ValidatedDocumentCache
+from graphql_schema.execution import ColumnFastExecutionContext
 from graphql_schema.filters import StudyFilter, matching_studies
 from graphql_schema.ordering import StudyOrder, to_sorts
 from graphql_schema.scalars import SCALAR_MAP
@@ -150,6 +151,7 @@ class ExplicitDjangoOptimizer(DjangoOptimizerExtension):
 def build_schema() -> StudySchema:
     return StudySchema(
         query=Query,
+        execution_context_class=ColumnFastExecutionContext,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[
             ValidatedDocumentCache,  # first: a remembered document skips parsing, the limits and validation
