@@ -20,6 +20,10 @@ import csv, json, sys, tempfile
 import django
 django.setup()
 from django.db import connections
+from django.test import Client
+from server.access.services import create_user
+from server.access.tokens import issue_token
+from server.studies.selectors.cache import current_version
 from django.test.utils import CaptureQueriesContext
 from importers.service import import_studies
 from server.access.models import AuditEvent
@@ -29,13 +33,17 @@ from server.studies.models import Study
 
 def run(label):
     with CaptureQueriesContext(connections["replica_1"]) as replica, \
+            CaptureQueriesContext(connections["replica_2"]) as replica_2, \
             CaptureQueriesContext(connections["default"]) as default:
         yield
-    seen[label] = {"replica": len(replica), "default": len(default)}
+    seen[label] = {"replica": len(replica) + len(replica_2), "default": len(default),
+                   "replicas used": int(bool(replica)) + int(bool(replica_2))}
 
 seen = {}
 for _ in run("read studies"):
     list(Study.objects.all()[:5]); Study.objects.filter(exam_source="門診").count()
+for _ in run("data version"):
+    current_version()
 for _ in run("read audit"):
     AuditEvent.objects.count()
 for _ in run("write study"):
@@ -51,6 +59,12 @@ with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf
                          for i, v in enumerate(values)])
 for _ in run("import"):
     report = import_studies(handle.name)
+token = issue_token(create_user("replica-reader", "viewer", "a long password 123")).raw
+for _ in range(8):
+    for _ in run("request"):
+        answer = Client().get("/api/v1/studies/search", HTTP_AUTHORIZATION="Bearer " + token)
+        assert answer.status_code == 200
+    seen.setdefault("requests", []).append(seen.pop("request"))
 for _ in run("cleanup"):
     Study.objects.filter(exam_id__startswith="replica-").delete()
 print(json.dumps({"routes": seen, "inserted": report.inserted}))
@@ -64,9 +78,10 @@ def test_studies_reads_go_to_the_replica_and_writes_and_imports_never():
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "DATABASE_REPLICA_URLS": url,
+        "DATABASE_REPLICA_URLS": f"{url},{url}",  # two replicas, both the test database
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "LOG_LEVEL": "WARNING",
+        "ALLOWED_HOSTS": "testserver",
     }
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -75,7 +90,13 @@ def test_studies_reads_go_to_the_replica_and_writes_and_imports_never():
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     routes = outcome["routes"]
     assert routes["read studies"]["replica"] >= 2 and routes["read studies"]["default"] == 0
-    assert routes["read audit"] == {"replica": 0, "default": 1}
+    # The data version comes from where the studies do: it replicates with them.
+    assert routes["data version"]["replica"] == 1 and routes["data version"]["default"] == 0
+    for request in routes["requests"]:
+        # The token and the audit event on the primary; the version, the count and the page from a replica,
+        # one and the same for the whole request, so that the cached total belongs to that replica's data.
+        assert request["default"] == 2 and request["replica"] >= 2 and request["replicas used"] == 1
+    assert routes["read audit"]["replica"] == 0 and routes["read audit"]["default"] == 1
     assert routes["write study"]["replica"] == 0 and routes["write study"]["default"] >= 2
     assert routes["import"]["replica"] == 0 and routes["import"]["default"] > 0
     assert outcome["inserted"] == 20
@@ -84,11 +105,19 @@ def test_studies_reads_go_to_the_replica_and_writes_and_imports_never():
 def test_without_replicas_everything_reads_the_primary(settings):
     from server.studies.models import Study
     from server.studies.routers import ReadReplicaRouter
+    from server.studies.selectors.cache import _request_scope
 
     router = ReadReplicaRouter()
     assert router.db_for_read(Study) == "default"
     settings.DATABASES = {**settings.DATABASES, "replica_1": settings.DATABASES["default"]}
     assert router.db_for_read(Study) == "replica_1"
     assert router.db_for_write(Study) == "default"
+    settings.DATABASES = {**settings.DATABASES, "replica_2": settings.DATABASES["default"]}
+    token = _request_scope.set({})  # a request: one replica throughout
+    try:
+        assert len({router.db_for_read(Study) for _ in range(40)}) == 1
+    finally:
+        _request_scope.reset(token)
+    assert len({router.db_for_read(Study) for _ in range(40)}) == 2  # outside one, reads spread
     assert not router.allow_migrate("replica_1", "studies")
     assert router.allow_migrate("default", "studies")

@@ -85,7 +85,7 @@ def user_for_token(raw: str | None) -> AbstractBaseUser | None:
     if row is None:
         return None
     *values, token_fingerprint, token_role, data_version, data_changed_at = row
-    remember_version((data_version or 0, data_changed_at))
+    remember_version((data_version or 0, data_changed_at), alias)
     user = model.from_db(alias, [field.attname for field in model._meta.concrete_fields], values)
     if not user.is_active:
         return None

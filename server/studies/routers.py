@@ -3,8 +3,9 @@ primary.
 
 Only the studies app's models are read from a replica: they change only through imports, so a replica a few
 seconds behind serves the same answers (caches are keyed by the data version, which replicates with the
-data). Tokens, users and the audit trail are read from the primary, where a login or a logout just wrote them.
-Writes, imports (which name the primary explicitly) and migrations always go to the primary.
+data and is read from the same replica as the rows: one replica serves the whole of a request). Tokens, users
+and the audit trail are read from the primary, where a login or a logout just wrote them. Writes, imports
+(which name the primary explicitly) and migrations always go to the primary.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import random
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
+
+from server.studies.selectors.cache import request_scope
 
 REPLICA_PREFIX = "replica_"
 
@@ -25,7 +28,13 @@ class ReadReplicaRouter:
     def db_for_read(self, model, **hints) -> str | None:
         replicas = replica_aliases()
         if replicas and model._meta.app_label == "studies":
-            return random.choice(replicas)  # noqa: S311 (load spreading, not security)
+            # One replica for the whole of a request: its data version and its rows must agree.
+            scope = request_scope()
+            if scope is None:
+                return random.choice(replicas)  # noqa: S311 (load spreading, not security)
+            if scope.get("replica") not in replicas:
+                scope["replica"] = random.choice(replicas)  # noqa: S311
+            return scope["replica"]
         return DEFAULT_DB_ALIAS
 
     def db_for_write(self, model, **hints) -> str:

@@ -15,8 +15,10 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 from django.core.exceptions import EmptyResultSet
+from django.db import router
 from django.db.models import QuerySet
 
+from server.studies.models import DataVersion
 from server.studies.services import data_version_key
 
 T = TypeVar("T")
@@ -32,24 +34,38 @@ _request_scope: ContextVar[dict | None] = ContextVar("data_version_scope", defau
 
 
 def current_version() -> tuple:
+    """The data version of the database that studies are read from (a replica, if there are any): the
+    version replicates in the same transaction as the rows it describes, so a lagging replica's answers are
+    cached under its own, older version, never under the primary's newer one."""
     scope = _request_scope.get()
     if scope is None:
-        return data_version_key()
+        return data_version_key(studies_read_alias())
     if "version" not in scope:
-        scope["version"] = data_version_key()
+        scope["version"] = data_version_key(studies_read_alias())
     return scope["version"]
 
 
-def remember_version(key: tuple) -> None:
-    """Take the data version (a ``data_version_key``) that the request read along with something else, so
-    that the request does not read it again (the token lookup does: ``server.access.tokens``)."""
+def studies_read_alias() -> str:
+    return router.db_for_read(DataVersion)
+
+
+def request_scope() -> dict | None:
+    """What the current request has settled so far (its version, its replica); None outside a request."""
+    return _request_scope.get()
+
+
+def remember_version(key: tuple, alias: str) -> None:
+    """Take the data version (a ``data_version_key``) that the request read from ``alias`` along with
+    something else, so that it does not read it again (the token lookup does: ``server.access.tokens``).
+    Only if studies are read from that same database: with replicas, the version must be the replica's."""
     scope = _request_scope.get()
-    if scope is not None and "version" not in scope:
+    if scope is not None and "version" not in scope and studies_read_alias() == alias:
         scope["version"] = key
 
 
 class DataVersionScopeMiddleware:
-    """Read the data version at most once per request, however many cached facts the request uses."""
+    """Read the data version at most once per request, however many cached facts the request uses, and
+    read every study of the request from one replica (``routers``), the one the version came from."""
 
     def __init__(self, get_response):
         self.get_response = get_response

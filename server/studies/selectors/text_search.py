@@ -61,7 +61,7 @@ def search_profile() -> SearchProfile:
 def _compute_search_profile() -> SearchProfile:
     read = connections[Study.objects.db]  # the alias reads go to (a replica, if there are any)
     if read.vendor == "postgresql":
-        stored = stored_search_profile(current_version())
+        stored = stored_search_profile(current_version(), read.alias)
         profile = SearchProfile.from_json(stored) if stored is not None else None
         if profile is not None:  # stored by the import that made this version: no scan
             return profile
