@@ -12,7 +12,7 @@ from typing import Any
 
 from server.studies.columns import STUDY_FIELDS
 from server.studies.models import Study
-from server.studies.selectors.rows import times_as_text
+from server.studies.selectors.rows import with_times_as_text
 
 
 def format_datetime(value: dt.datetime | None) -> str | None:
@@ -29,7 +29,7 @@ def present_row(row: Sequence[Any]) -> list[Any]:
     """Raw values in STUDY_FIELDS order → the contract's values (strings for dates, None kept)."""
     if len(row) != len(STUDY_FIELDS):
         raise ValueError(f"a study row has {len(STUDY_FIELDS)} values, not {len(row)}")
-    return times_as_text(row)
+    return with_times_as_text(row)
 
 
 def study_json(row: Sequence[Any]) -> dict[str, Any]:

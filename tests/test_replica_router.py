@@ -37,7 +37,17 @@ def run(label):
             CaptureQueriesContext(connections["default"]) as default:
         yield
     seen[label] = {"replica": len(replica) + len(replica_2), "default": len(default),
-                   "replicas used": int(bool(replica)) + int(bool(replica_2))}
+                   "replicas used": int(bool(replica)) + int(bool(replica_2)),
+                   "replica names": [name for name, c in (("replica_1", replica), ("replica_2", replica_2))
+                                     if c]}
+
+import server.studies.selectors.rows as rows_module
+copied_from = []
+copy_rows = rows_module._copied
+def recording_copy(rows, types):  # as the export reads its rows: after the view has returned
+    copied_from.append(rows.db)
+    yield from copy_rows(rows, types)
+rows_module._copied = recording_copy
 
 seen = {}
 for _ in run("read studies"):
@@ -65,6 +75,12 @@ for _ in range(8):
         answer = Client().get("/api/v1/studies/search", HTTP_AUTHORIZATION="Bearer " + token)
         assert answer.status_code == 200
     seen.setdefault("requests", []).append(seen.pop("request"))
+exporter = issue_token(create_user("replica-exporter", "exporter", "a long password 123")).raw
+for _ in range(6):
+    for _ in run("export"):  # counted against EXPORT_CSV_MAX_ROWS in the view, streamed after it
+        answer = Client().get("/api/v1/studies/export", HTTP_AUTHORIZATION="Bearer " + exporter)
+        assert answer.status_code == 200 and b"".join(answer.streaming_content)
+    seen.setdefault("exports", []).append({**seen.pop("export"), "rows from": copied_from.pop()})
 for _ in run("cleanup"):
     Study.objects.filter(exam_id__startswith="replica-").delete()
 print(json.dumps({"routes": seen, "inserted": report.inserted}))
@@ -82,6 +98,7 @@ def test_studies_reads_go_to_the_replica_and_writes_and_imports_never():
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "LOG_LEVEL": "WARNING",
         "ALLOWED_HOSTS": "testserver",
+        "EXPORT_CSV_MAX_ROWS": "1000000",
     }
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -96,6 +113,9 @@ def test_studies_reads_go_to_the_replica_and_writes_and_imports_never():
         # The token and the audit event on the primary; the version, the count and the page from a replica,
         # one and the same for the whole request, so that the cached total belongs to that replica's data.
         assert request["default"] == 2 and request["replica"] >= 2 and request["replicas used"] == 1
+    for export in routes["exports"]:
+        # The rows come from the replica that counted them, though they are read after the view returned.
+        assert export["replica names"] == [export["rows from"]]
     assert routes["read audit"]["replica"] == 0 and routes["read audit"]["default"] == 1
     assert routes["write study"]["replica"] == 0 and routes["write study"]["default"] >= 2
     assert routes["import"]["replica"] == 0 and routes["import"]["default"] > 0

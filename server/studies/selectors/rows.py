@@ -54,6 +54,9 @@ def iter_study_rows(
     formatted here.) ``chunk_size`` is the rows a fetch asks for where there is no COPY (SQLite).
     """
     matching = order_studies(filter_studies(filters), sorts)  # refuses bad filters now
+    # The database is chosen now, in the request, whose replica its counts used: the rows are read after
+    # the view has returned, when the router would pick a replica anew.
+    matching = matching.using(matching.db)
     if connections[matching.db].vendor != "postgresql":
         return _fetched(matching.values_list(*STUDY_FIELDS), chunk_size, times_as_text)
     columns: list = list(STUDY_FIELDS)
@@ -71,7 +74,7 @@ def iter_study_rows(
 _TEXT_POSITIONS = tuple(STUDY_FIELDS.index(name) for name in _TEXT_FORMATS)
 
 
-def times_as_text(row: Sequence) -> list:
+def with_times_as_text(row: Sequence) -> list:
     """A row in STUDY_FIELDS order with its times and birth date as the contract's text, as the
     ``_TEXT_FORMATS`` write them; None stays None, text stays as it is. (Rows read as model instances,
     and SQLite's.)"""
@@ -92,7 +95,7 @@ def _fetched(rows: QuerySet, chunk_size: int, as_text: bool) -> Iterator[tuple]:
         contextlib.closing(rows.iterator(chunk_size=chunk_size)) as fetched,
     ):
         for row in fetched:
-            yield tuple(times_as_text(row)) if as_text else row
+            yield tuple(with_times_as_text(row)) if as_text else row
 
 
 def _copied(rows: QuerySet, types: list[str]) -> Iterator[tuple]:
