@@ -60,3 +60,40 @@ def test_a_wrong_value_is_reported_as_graphql_core_reports_it(monkeypatch, colum
     monkeypatch.setattr(selectors, "get_study", lambda exam_id: study)
     fast, full = both_ways(monkeypatch, 'query { study(examId: "X") { examId patientName orderDatetime } }')
     assert fast["errors"] and fast == full
+
+
+OPTIONS = (
+    "{ studyFilterOptions { examStatuses examSources examItems equipmentTypes examRooms examEquipments } }"
+)
+
+
+def test_lists_of_values_are_the_same_either_way_without_a_resolve_info_per_item(rows, monkeypatch):
+    infos = []
+    build = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+    monkeypatch.setattr(
+        StrawberryGraphQLCoreExecutionContext,
+        "build_resolve_info",
+        lambda self, *args: infos.append(args) or build(self, *args),
+    )
+    fast, full = both_ways(monkeypatch, OPTIONS)
+    assert "errors" not in fast and fast == full
+    options = fast["data"]["studyFilterOptions"]
+    assert options["examStatuses"] == sorted({row["exam_status"] for row in rows})
+    # The short path: one ResolveInfo (studyFilterOptions); the full one adds each of the six lists.
+    assert len(infos) == 1 + (1 + 6)
+
+
+@pytest.mark.parametrize("wrong", [["CT", None], ["CT", object()]])
+def test_a_wrong_item_of_a_list_is_reported_as_graphql_core_reports_it(monkeypatch, wrong):
+    options = selectors.FilterOptions(
+        exam_statuses=["A"],
+        exam_sources=[],
+        exam_items=[],
+        equipment_types=wrong,
+        exam_rooms=[],
+        exam_equipments=[],
+    )
+    monkeypatch.setattr(selectors, "filter_options", lambda: options)
+    fast, full = both_ways(monkeypatch, "{ studyFilterOptions { examStatuses equipmentTypes } }")
+    assert fast["errors"] and fast == full
+    assert fast["errors"][0]["path"] == ["studyFilterOptions", "equipmentTypes", 1]
