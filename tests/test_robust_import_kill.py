@@ -2,7 +2,7 @@
 it was, and running the same import again succeeds.
 
 A database of its own on the test server, migrated; a first small import; then a CSV large enough that its
-import takes seconds, killed while it runs.
+import takes seconds, killed while its transaction is writing.
 """
 
 from __future__ import annotations
@@ -72,6 +72,24 @@ def _import(env: dict, path: Path) -> subprocess.Popen:
     )
 
 
+def _wait_until_it_writes(url: str, process: subprocess.Popen) -> None:
+    """Until the import's transaction has written something (it holds a transaction id) and is busy.
+
+    A fixed sleep killed the import while it was still reading the file on a slow machine, or after it had
+    committed on a fast one; from its first write to its commit, a 50,000-row import takes about a second.
+    """
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        with psycopg.connect(url) as conn:
+            writing = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL AND state = 'active'"
+            ).fetchone()[0]
+        if writing:
+            return
+        time.sleep(0.01)
+
+
 def test_an_import_killed_half_way_leaves_nothing_and_can_be_run_again(database, tmp_path):
     url, env = database
     rows = studies(FIRST + ROWS, seed=5)
@@ -85,7 +103,7 @@ def test_an_import_killed_half_way_leaves_nothing_and_can_be_run_again(database,
 
     started = time.monotonic()
     killed = _import(env, big)
-    time.sleep(2.0)  # reading, validating, writing: well before the end of a 50,000-row import
+    _wait_until_it_writes(url, killed)
     assert killed.poll() is None, "the import finished before it could be killed: raise ROWS"
     os.killpg(killed.pid, signal.SIGKILL)
     killed.wait()
