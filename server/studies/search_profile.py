@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from server.studies.loose_index_scan import distinct_values_sql
 from server.studies.models import Study
 
 VALUE_SET_FIELDS = ("exam_description", "exam_item")
@@ -75,18 +76,6 @@ def _scan_sql(table: str, with_values: bool) -> str:
     return f"SELECT {columns} FROM {table}"  # noqa: S608 (a table name of ours, never input)
 
 
-def _distinct_by_index_sql(table: str, column: str) -> str:
-    """The sorted distinct non-empty values of an indexed column, at most MAX_VALUE_SET + 1 of them, by a
-    loose index scan: one index descent per value, where DISTINCT sorts every row. It starts above ``''``,
-    so that an empty string is never one of the values counted against the cap."""
-    return (
-        f"WITH RECURSIVE v(x, n) AS (SELECT min({column}), 1 FROM {table} WHERE {column} > '' "  # noqa: S608
-        f"UNION ALL SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x), n + 1 FROM v "
-        f"WHERE v.x IS NOT NULL AND n <= {MAX_VALUE_SET}) "
-        "SELECT array_agg(x ORDER BY x) FROM v WHERE x IS NOT NULL"
-    )
-
-
 def profile_of_table(connection: BaseDatabaseWrapper, table: str) -> SearchProfile:
     """The profile of ``table`` (the studies table or an import's staging table), on PostgreSQL.
 
@@ -102,7 +91,7 @@ def profile_of_table(connection: BaseDatabaseWrapper, table: str) -> SearchProfi
         if by_index:
             values = []
             for name in VALUE_SET_FIELDS:
-                cursor.execute(_distinct_by_index_sql(quoted, name))
+                cursor.execute(distinct_values_sql(quoted, name, cap=MAX_VALUE_SET))
                 values.append(cursor.fetchone()[0] or [])
         else:
             values = [row.pop(0) or [] for _ in VALUE_SET_FIELDS]
