@@ -182,6 +182,8 @@ class PostgresTarget(Target):
 
     def finish(self) -> None:
         self.deferred.close()  # rebuilds any dropped index, inside the transaction
+        if not self.direct:  # rows went through the indexes one by one (a rebuilt index has nothing queued)
+            bulk.flush_gin_pending_lists(self.connection)
         if self.direct or self.large(self.loaded):
             bulk.analyze(self.connection)
 
