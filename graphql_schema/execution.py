@@ -1,12 +1,15 @@
-"""How GraphQL executes here: graphql-core's executor, with a short path for plain column values.
+"""How GraphQL executes here: graphql-core's executor, with a short path for objects of plain values.
 
-A 20-row page has 360 column values. For each, graphql-core builds a ResolveInfo, calls the resolver,
-checks for an awaitable and then completes the value through its general machinery: about 10 µs a value,
-most of a page's GraphQL overhead over REST. A column needs none of that: Strawberry resolves it by reading
-an attribute (a "basic" field, which ignores the info), and its type is a scalar or an enum. Such values are
-read and serialized directly; so are lists of them (the filter options' hundreds of strings), item by item.
-Anything unusual (a null where the type forbids one, a value the scalar refuses, a middleware that must see
-every field) takes graphql-core's full path, which reports it exactly as before.
+A 20-row page has 360 column values. For each, graphql-core makes a path entry, builds a ResolveInfo, calls
+the resolver, checks for an awaitable and completes the value through its general machinery: about 10 µs a
+value, most of a page's GraphQL overhead over REST. A column needs none of that: Strawberry resolves it by
+reading an attribute (a "basic" field, which ignores the info), and its type is a scalar or an enum, or a
+list of them (the filter options' strings).
+
+So when every field selected on an object is such a value (or ``__typename``), the object is completed in
+one loop from a plan made once per selection and request: read, serialize, done. Anything unusual (a null
+where the type forbids one, a value the scalar refuses, a field with a resolver, arguments or a middleware)
+sends the whole object down graphql-core's own path, which reports it exactly as before.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Any
 
 from graphql import GraphQLList, GraphQLNonNull, is_leaf_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+TYPENAME = "__typename"
 
 
 class _FullPath(Exception):
@@ -22,23 +28,58 @@ class _FullPath(Exception):
 
 
 class ColumnFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    def execute_field(
+    def execute_fields(
         self,
         parent_type: Any,
-        source: Any,
-        field_details_list: Any,
+        source_value: Any,
         path: Any,
+        grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        field_node = field_details_list[0].node
-        field_def = parent_type.fields.get(field_node.name.value)
-        resolve = field_def.resolve if field_def is not None else None
-        if getattr(resolve, "_is_default", False) and not field_node.arguments and self._unwrapped(resolve):
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan is not None:
             try:
-                return _complete_plain(field_def.type, resolve(source, None))
+                return {
+                    name: parent_type.name
+                    if resolve is None
+                    else _complete_plain(field_type, resolve(source_value, None))
+                    for name, resolve, field_type in plan
+                }
             except Exception:  # noqa: S110 - the full path below raises it again and reports it
                 pass
-        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+
+    def _plan(self, parent_type: Any, grouped_field_set: Any) -> list[tuple] | None:
+        """(response name, resolver or None for ``__typename``, type) per field, if every field is plain.
+
+        graphql-core collects a selection once per request and type, so the rows of a page share one
+        grouped field set; its plan is remembered for the request (with the set, so its id stays its own).
+        """
+        plans = self.__dict__.setdefault("_plain_plans", {})
+        known = plans.get(id(grouped_field_set))
+        if known is not None and known[0] is grouped_field_set:
+            return known[1]
+        plan: list[tuple] | None = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field_node = field_details_list[0].node
+            name = field_node.name.value
+            if name == TYPENAME and not field_node.arguments:
+                plan.append((response_name, None, None))
+                continue
+            field_def = parent_type.fields.get(name)
+            resolve = field_def.resolve if field_def is not None else None
+            if (
+                _reads_an_attribute(field_def)
+                and not field_node.arguments
+                and _plain_type(field_def.type)
+                and self._unwrapped(resolve)
+            ):
+                plan.append((response_name, resolve, field_def.type))
+            else:
+                plan = None
+                break
+        plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
 
     def _unwrapped(self, resolve: Any) -> bool:
         """No middleware wraps this resolver (an extension's ``resolve`` hook would)."""
@@ -46,26 +87,41 @@ class ColumnFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return manager is None or manager.get_field_resolver(resolve) is resolve
 
 
+def _reads_an_attribute(field_def: Any) -> bool:
+    """Strawberry resolves the field by reading an attribute, without the info (a "basic" field).
+
+    ``_is_default`` alone does not say so: Strawberry also marks the full resolver of a field without a
+    resolver function but with extensions (permissions) that way, and that one needs the info.
+    """
+    if field_def is None or not getattr(field_def.resolve, "_is_default", False):
+        return False
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return bool(getattr(definition, "is_basic_field", False))
+
+
+def _plain_type(field_type: Any) -> bool:
+    """A leaf (scalar or enum) or a list of non-null leaves, nullable or not."""
+    inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    if isinstance(inner, GraphQLList):
+        return isinstance(inner.of_type, GraphQLNonNull) and is_leaf_type(inner.of_type.of_type)
+    return is_leaf_type(inner)
+
+
 def _complete_plain(field_type: Any, value: Any) -> Any:
-    """``value`` serialized as a leaf or a list of non-null leaves, as graphql-core would complete it;
-    ``_FullPath`` (or the scalar's own error) for anything else."""
+    """``value`` serialized as graphql-core would complete it for a plain type; ``_FullPath`` (or the
+    scalar's own error) for anything it would report."""
     nullable = not isinstance(field_type, GraphQLNonNull)
     inner = field_type if nullable else field_type.of_type
     if value is None:
         if nullable:
             return None
         raise _FullPath
-    if is_leaf_type(inner):
-        return _serialized(inner, value)
-    if (
-        isinstance(inner, GraphQLList)
-        and isinstance(inner.of_type, GraphQLNonNull)
-        and is_leaf_type(inner.of_type.of_type)
-        and isinstance(value, list | tuple)
-    ):
+    if isinstance(inner, GraphQLList):
+        if not isinstance(value, list | tuple):  # graphql-core accepts any iterable; its path handles others
+            raise _FullPath
         item_type = inner.of_type.of_type
         return [_serialized(item_type, item) for item in value]
-    raise _FullPath
+    return _serialized(inner, value)
 
 
 def _serialized(leaf_type: Any, value: Any) -> Any:

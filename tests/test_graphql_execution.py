@@ -7,6 +7,8 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+import strawberry
+from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graphql_schema.execution import ColumnFastExecutionContext
@@ -43,9 +45,9 @@ def test_a_page_is_the_same_either_way(rows, monkeypatch):
     fast, full = both_ways(monkeypatch, PAGE)
     assert "errors" not in fast and len(fast["data"]["studies"]["results"]) == 50
     assert fast == full
-    # The full path builds a ResolveInfo for each of the 50 x 7 columns; the short path for none of them
-    # (what remains: studies, totalCount, results and each row's __typename, twice over).
-    assert len(infos) == 2 * (3 + 50) + 50 * 7
+    # The full path builds a ResolveInfo for each row's 7 columns and its __typename; the short path for
+    # none of them. Both build one for studies, totalCount and results.
+    assert len(infos) == 3 + (3 + 50 * (7 + 1))
 
 
 @pytest.mark.parametrize(
@@ -67,7 +69,7 @@ OPTIONS = (
 )
 
 
-def test_lists_of_values_are_the_same_either_way_without_a_resolve_info_per_item(rows, monkeypatch):
+def test_lists_of_values_are_the_same_either_way_without_a_resolve_info_per_list(rows, monkeypatch):
     infos = []
     build = StrawberryGraphQLCoreExecutionContext.build_resolve_info
     monkeypatch.setattr(
@@ -97,3 +99,40 @@ def test_a_wrong_item_of_a_list_is_reported_as_graphql_core_reports_it(monkeypat
     fast, full = both_ways(monkeypatch, "{ studyFilterOptions { examStatuses equipmentTypes } }")
     assert fast["errors"] and fast == full
     assert fast["errors"][0]["path"] == ["studyFilterOptions", "equipmentTypes", 1]
+
+
+_permission_infos: list = []
+
+
+class _Refuse(BasePermission):
+    message = "refused"
+
+    def has_permission(self, source, info, **kwargs) -> bool:
+        _permission_infos.append(info)
+        return False
+
+
+@strawberry.type
+class _Thing:
+    name: str = "visible"
+    secret: str = strawberry.field(default="hidden", permission_classes=[_Refuse])
+
+
+@strawberry.type
+class _ThingQuery:
+    @strawberry.field
+    def thing(self) -> _Thing:
+        return _Thing()
+
+
+def test_a_field_without_a_resolver_but_with_a_permission_is_not_read_as_an_attribute():
+    """Strawberry marks such a field's full resolver as "default" too; the short path must leave it to
+    graphql-core, which runs the permission with a real info, once."""
+    small = strawberry.Schema(query=_ThingQuery, execution_context_class=ColumnFastExecutionContext)
+    _permission_infos.clear()
+    result = small.execute_sync("{ thing { name secret } }")
+    assert result.data is None and [error.message for error in result.errors] == ["refused"]
+    assert len(_permission_infos) == 1 and _permission_infos[0] is not None
+    assert small.execute_sync("{ thing { name __typename } }").data == {
+        "thing": {"name": "visible", "__typename": "Thing"}
+    }
