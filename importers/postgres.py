@@ -85,6 +85,7 @@ class PostgresTarget(Target):
         self.deferred = ExitStack()
         self.loaded = 0
         self.discarded = 0
+        self.indexes_rebuilt = False
 
     def _execute(self, sql: str, params: Sequence | None = None) -> list[tuple]:
         with self.connection.cursor() as cursor:
@@ -113,8 +114,7 @@ class PostgresTarget(Target):
             bulk.truncate(self.connection)  # allows COPY FREEZE; rolled back with everything else
             self.write_path = "truncate + COPY FREEZE into the table"
             if self.large(self.expected_rows):
-                self.deferred.enter_context(bulk.indexes_deferred(self.connection))
-                self.write_path += ", indexes rebuilt after"
+                self._rebuild_indexes_after()
         else:
             for name in (STAGING, LATER):
                 self._execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
@@ -174,15 +174,19 @@ class PostgresTarget(Target):
             return self.loaded - self.discarded, 0
         # Rebuilding every index costs about as much as the table's size; maintaining them, per row written.
         if self.large(writes) and writes >= self.before:
-            self.deferred.enter_context(bulk.indexes_deferred(self.connection))
-            self.write_path += ", indexes rebuilt after"
+            self._rebuild_indexes_after()
         inserted = self._rowcount(INSERT_SQL)
         updated = self._rowcount(UPDATE_SQL) if update_changed else 0
         return inserted, updated
 
+    def _rebuild_indexes_after(self) -> None:
+        self.deferred.enter_context(bulk.indexes_deferred(self.connection))
+        self.indexes_rebuilt = True
+        self.write_path += ", indexes rebuilt after"
+
     def finish(self) -> None:
         self.deferred.close()  # rebuilds any dropped index, inside the transaction
-        if not self.direct:  # rows went through the indexes one by one (a rebuilt index has nothing queued)
+        if not self.indexes_rebuilt:  # rows went through the live indexes, which queued their GIN entries
             bulk.flush_gin_pending_lists(self.connection)
         if self.direct or self.large(self.loaded):
             bulk.analyze(self.connection)
