@@ -2,7 +2,7 @@
 it was, and running the same import again succeeds.
 
 A database of its own on the test server, migrated; a first small import; then a CSV large enough that its
-import takes seconds, killed while its transaction is writing.
+import takes seconds, killed while it writes the studies table.
 """
 
 from __future__ import annotations
@@ -65,29 +65,35 @@ def _import(env: dict, path: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", "import_studies", str(path), "-v0"],
         cwd=ROOT,
-        env=env,
+        env={**env, "PGAPPNAME": APPLICATION},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
 
+APPLICATION = "kill-test-import"  # the import's connections say so (PGAPPNAME), to be told from any other
+# The studies table is written by this INSERT, and the indexes rebuilt after it: either means half-way.
+WRITING = (
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND state = 'active' "
+    "AND (query LIKE 'INSERT INTO medical_examinations_fact%%' OR query LIKE 'CREATE INDEX%%')"
+)
+
+
 def _wait_until_it_writes(url: str, process: subprocess.Popen) -> None:
-    """Until the import's transaction has written something (it holds a transaction id) and is busy.
+    """Until the import is writing the studies table (or rebuilding its indexes after that).
 
     A fixed sleep killed the import while it was still reading the file on a slow machine, or after it had
-    committed on a fast one; from its first write to its commit, a 50,000-row import takes about a second.
+    committed on a fast one; from its first write to the table to its commit, this import takes about a
+    second, and one connection polls every few milliseconds.
     """
     deadline = time.monotonic() + 120
-    while process.poll() is None and time.monotonic() < deadline:
-        with psycopg.connect(url) as conn:
-            writing = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL AND state = 'active'"
-            ).fetchone()[0]
-        if writing:
-            return
-        time.sleep(0.01)
+    with psycopg.connect(url, autocommit=True) as conn:
+        while process.poll() is None and time.monotonic() < deadline:
+            if conn.execute(WRITING, [APPLICATION]).fetchone()[0]:
+                return
+            time.sleep(0.005)
+    pytest.fail("the import was never seen writing the studies table before it ended or timed out")
 
 
 def test_an_import_killed_half_way_leaves_nothing_and_can_be_run_again(database, tmp_path):
