@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from server.studies import selectors
 from server.studies.columns import STUDY_FIELDS
 from server.studies.models import SEARCHED_FIELDS
 from tests.graphql_support import camel, gql, gql_errors, rows_fixture, wall_clock  # noqa: F401
@@ -277,3 +278,14 @@ def test_a_page_selects_only_the_requested_columns(rows, django_assert_max_num_q
         assert f'"medical_examinations_fact"."{wanted}"' in columns
     for unwanted in set(STUDY_FIELDS) - {"exam_id", "patient_name", "order_datetime"} | {"imported_at"}:
         assert f'"{unwanted}"' not in columns, unwanted
+
+
+def test_the_filter_options_type_has_exactly_the_selectors_fields():
+    """studyFilterOptions returns the selector's cached object as the GraphQL type: a field added to one
+    and not the other would fail only at request time."""
+    import dataclasses
+
+    from graphql_schema.types import StudyFilterOptions
+
+    graphql_fields = {field.python_name for field in StudyFilterOptions.__strawberry_definition__.fields}
+    assert graphql_fields == {field.name for field in dataclasses.fields(selectors.FilterOptions)}

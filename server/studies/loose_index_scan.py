@@ -1,8 +1,9 @@
 """The distinct values of an indexed column by a loose index scan (PostgreSQL).
 
-``SELECT DISTINCT`` reads and sorts every row: 0.1 s at 1,000,000 studies, 4 s at 10,000,000, for a column
-of a few dozen values. A recursive query that asks the column's btree for the smallest value above the last
-one descends the index once per distinct value instead: about a millisecond, whatever the table's size.
+``SELECT DISTINCT`` reads every row: about 0.1 s per column at 1,000,000 studies (the six filter options'
+columns took 0.46 s, and 4 s at 10,000,000), for a few dozen or hundred values. A recursive query that asks
+the column's btree for the smallest value above the last one descends the index once per distinct value
+instead: about a millisecond, whatever the table's size.
 Without a btree led by the column each step would be a full scan, so every caller's column has one (a test
 checks it for the filter options).
 """
