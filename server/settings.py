@@ -44,6 +44,9 @@ try:
     # Robustness (README, "Robustness"): the longest an API query may run, 0 for no limit; and how long to
     # wait for a connection to the database before answering 503.
     STATEMENT_TIMEOUT_MS = env.get_int("STATEMENT_TIMEOUT_MS", 5000)
+    # Totals, statistics and options are computed once per import and then served from memory: one cut by
+    # the statement timeout is tried once more under this limit (server.studies.selectors.cache); 0: none.
+    CACHED_QUERY_TIMEOUT_MS = env.get_int("CACHED_QUERY_TIMEOUT_MS", 20000)
     DATABASE_CONNECT_TIMEOUT = env.get_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=1)
     _database_url = env.get_str("DATABASE_URL")
     if _database_url:

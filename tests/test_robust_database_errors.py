@@ -125,3 +125,74 @@ def test_bulk_work_lifts_the_timeout_and_restores_it():
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "100ms"
         cursor.execute("SET statement_timeout = 5000")
+
+
+def _show_statement_timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as the API runs: a cut statement aborts no transaction
+def test_a_total_may_take_longer_once_than_other_queries(settings):
+    """Totals are computed once per data version and then cached: one cut by STATEMENT_TIMEOUT_MS is tried
+    once more under CACHED_QUERY_TIMEOUT_MS, while the page itself stays under the usual limit."""
+    from server.studies.models import Study
+    from server.studies.selectors.cache import clear
+    from tests.conftest import study_values
+
+    Study.objects.create(**study_values("S1"))
+    slow = Study.objects.extra(where=["pg_sleep(0.3) IS NOT NULL"])  # 0.3 s per row looked at
+    settings.STATEMENT_TIMEOUT_MS = 100
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 100")  # what the connection options would say
+    try:
+        settings.CACHED_QUERY_TIMEOUT_MS = 150
+        clear()
+        with pytest.raises(OperationalError):
+            selectors.count_studies(slow)  # longer than even the longer limit: cut, and not cached
+        assert _show_statement_timeout() == "100ms"
+
+        settings.CACHED_QUERY_TIMEOUT_MS = 2000
+        assert selectors.count_studies(slow) == 1
+        assert _show_statement_timeout() == "100ms"
+        with pytest.raises(OperationalError):
+            list(slow)  # the page, and any other query: still cut at 100 ms
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+        clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_a_search_whose_first_count_is_cut(settings, monkeypatch):
+    """Through the REST search, as a worker runs it (no transaction around the request)."""
+    from server.studies.models import Study
+    from server.studies.selectors import search
+    from server.studies.selectors.cache import clear
+    from tests.conftest import study_values
+
+    Study.objects.create(**study_values("S1"))
+    counted = search._count_rows
+
+    def slow_count(alias, sql, params):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(0.3)")
+        return counted(alias, sql, params)
+
+    monkeypatch.setattr(search, "_count_rows", slow_count)
+    settings.STATEMENT_TIMEOUT_MS = 100
+    settings.CACHED_QUERY_TIMEOUT_MS = 2000
+    api = Client(raise_request_exception=False, **bearer_headers("admin"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 100")
+    try:
+        clear()
+        response = api.get(SEARCH)
+        assert response.status_code == 200, response.content
+        assert json.loads(response.content)["total"] == 1
+        assert _show_statement_timeout() == "100ms"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+        clear()

@@ -7,7 +7,7 @@ the transaction, so a failure half-way leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from itertools import islice
 
 from django.db import connections
@@ -141,23 +141,40 @@ def analyze(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) -> None:
 
 
 @contextmanager
-def without_statement_timeout(connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """Lift ``STATEMENT_TIMEOUT_MS`` on ``connection`` for the block (imports, demo data: long on purpose).
+def statement_timeout(connection: BaseDatabaseWrapper, milliseconds: int) -> Iterator[None]:
+    """Run the block under another ``statement_timeout`` on ``connection`` (0: none), then restore the one
+    it had, so that a connection reused later is limited as before. One round trip each way.
 
-    The API's connections carry ``statement_timeout`` in their start-up options; a management command shares
-    those settings, so a bulk COPY or index build would be cut after a few seconds without this. The timeout
-    is restored afterwards, so a connection reused later is limited again.
+    If the block fails inside a transaction, the transaction's rollback restores the setting by itself (a
+    statement could not); after any other failure it is restored before the error goes on.
     """
     if connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
+        cursor.execute(
+            "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, false)",
+            [str(int(milliseconds))],
+        )
         previous = cursor.fetchone()[0]
-        cursor.execute("SET statement_timeout = 0")
     try:
         yield
-    finally:
-        if connection.is_usable():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('statement_timeout', %s, false)", [previous])
+    except BaseException:
+        if not connection.in_atomic_block and connection.is_usable():
+            _set_statement_timeout(connection, previous)
+        raise
+    _set_statement_timeout(connection, previous)
+
+
+def _set_statement_timeout(connection: BaseDatabaseWrapper, value: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [value])
+
+
+def without_statement_timeout(connection: BaseDatabaseWrapper) -> AbstractContextManager[None]:
+    """Lift ``STATEMENT_TIMEOUT_MS`` on ``connection`` for the block (imports, demo data: long on purpose).
+
+    The API's connections carry ``statement_timeout`` in their start-up options; a management command shares
+    those settings, so a bulk COPY or index build would be cut after a few seconds without this.
+    """
+    return statement_timeout(connection, 0)

@@ -14,10 +14,13 @@ from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import router
+from django.db import OperationalError, connections, router
 from django.db.models import QuerySet
 
+from server import database_errors
+from server.studies.bulk import statement_timeout
 from server.studies.models import DataVersion
 from server.studies.services import data_version_key
 
@@ -89,13 +92,46 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
         elif key in _entries:
             _entries.move_to_end(key)
             return _entries[key]  # type: ignore[return-value]
-    value = compute()  # outside the lock: a slow query must not stall other threads
+    value = _patiently(compute)  # outside the lock: a slow query must not stall other threads
     with _lock:
         if version == _version:
             _entries[key] = value
             if len(_entries) > MAX_ENTRIES:
                 _entries.popitem(last=False)
     return value
+
+
+def _patiently(compute: Callable[[], T]) -> T:
+    """``compute()``; if the statement timeout cuts it, once more under ``CACHED_QUERY_TIMEOUT_MS``.
+
+    A fact is computed once per data version and then served from memory. Under the API's 5 s limit the
+    exact total of a broad term at 10,000,000 studies (2 million matches) could not be counted on slower
+    hardware: it was cut, nothing was cached, and every try failed again. Allowed longer, it costs its first
+    asker the wait once per import; the facts that fit the usual limit (nearly all) pay nothing for this.
+    Inside a transaction the cut has aborted it, so there is no second try.
+    """
+    try:
+        return compute()
+    except OperationalError as error:
+        longer = _longer_timeout_ms()
+        connection = connections[studies_read_alias()]
+        if longer is None or connection.in_atomic_block:
+            raise
+        if database_errors.unavailability(error) != database_errors.QUERY_TOO_LONG:
+            raise
+    with statement_timeout(connection, longer):
+        return compute()
+
+
+def _longer_timeout_ms() -> int | None:
+    """The limit for a second try (0: none), or None when it would be no longer than the first."""
+    statement_ms = settings.STATEMENT_TIMEOUT_MS
+    fact_ms = settings.CACHED_QUERY_TIMEOUT_MS
+    if not statement_ms:
+        return None
+    if not fact_ms:
+        return 0
+    return fact_ms if fact_ms > statement_ms else None
 
 
 def compile_query(queryset: QuerySet) -> tuple[str, tuple] | None:
