@@ -196,3 +196,26 @@ def test_the_api_answers_a_search_whose_first_count_is_cut(settings, monkeypatch
         with connection.cursor() as cursor:
             cursor.execute("RESET statement_timeout")
         clear()
+
+
+def test_a_changed_timeout_is_restored_whichever_way_the_block_ends():
+    from django.db import DataError, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 100")
+    # An error the transaction survives: the setting must be restored by a statement.
+    with transaction.atomic():
+        with pytest.raises(ValueError), bulk.statement_timeout(connection, 0):
+            raise ValueError("not the database's")
+        assert _show_statement_timeout() == "100ms"
+    # A failed statement: the transaction's rollback restores it (no statement could run before that).
+    with (
+        pytest.raises(DataError),
+        transaction.atomic(),
+        bulk.statement_timeout(connection, 0),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT 1 / 0")
+    assert _show_statement_timeout() == "100ms"
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 5000")

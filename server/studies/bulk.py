@@ -7,11 +7,12 @@ the transaction, so a failure half-way leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from itertools import islice
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg import pq
 
 from server.studies.columns import POSTGRES_COPY_TYPES, STUDY_FIELDS
 from server.studies.models import Study
@@ -145,8 +146,8 @@ def statement_timeout(connection: BaseDatabaseWrapper, milliseconds: int) -> Ite
     """Run the block under another ``statement_timeout`` on ``connection`` (0: none), then restore the one
     it had, so that a connection reused later is limited as before. One round trip each way.
 
-    If the block fails inside a transaction, the transaction's rollback restores the setting by itself (a
-    statement could not); after any other failure it is restored before the error goes on.
+    If the block fails and leaves its transaction failed, that transaction's rollback restores the setting
+    (no statement could); otherwise it is restored before the block's error goes on.
     """
     if connection.vendor != "postgresql":
         yield
@@ -160,10 +161,17 @@ def statement_timeout(connection: BaseDatabaseWrapper, milliseconds: int) -> Ite
     try:
         yield
     except BaseException:
-        if not connection.in_atomic_block and connection.is_usable():
-            _set_statement_timeout(connection, previous)
+        if _can_run_statements(connection):
+            with suppress(DatabaseError):  # the block's own error is the one to report
+                _set_statement_timeout(connection, previous)
         raise
     _set_statement_timeout(connection, previous)
+
+
+def _can_run_statements(connection: BaseDatabaseWrapper) -> bool:
+    """The connection is open and not in a failed transaction."""
+    raw = connection.connection
+    return raw is not None and not raw.closed and raw.info.transaction_status != pq.TransactionStatus.INERROR
 
 
 def _set_statement_timeout(connection: BaseDatabaseWrapper, value: str) -> None:
