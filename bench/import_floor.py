@@ -11,7 +11,8 @@ Prints, for a legacy all-VARCHAR DuckDB file of ``--rows`` generated studies:
 - with ``--xlsx-rows``, an Excel export of that many rows into the empty table, and its peak RSS.
 
 It works only on a database whose name contains ``bench`` (default ``bench_import``; ``DATABASE_URL`` or
-``--url``), which it migrates and whose studies it replaces. Files are cached under ``var/bench/importers/``.
+``--url``), which it creates afresh (dropping one left by an earlier run) and migrates. Files are cached
+under ``var/bench/importers/``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
+
+from bench.database import BenchError, recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_import"
@@ -198,8 +200,10 @@ def main() -> int:
     )
     parser.add_argument("--url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
     options = parser.parse_args()
-    if "bench" not in urlsplit(options.url).path:
-        parser.error("the database's name must contain 'bench': this replaces its studies")
+    try:
+        recreate(options.url)  # refuses a name without "bench"
+    except BenchError as error:
+        parser.error(str(error))
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment(options.url), check=True
     )
