@@ -34,14 +34,20 @@ def both_ways(monkeypatch, query: str) -> tuple[dict, dict]:
     return fast, full
 
 
-def test_a_page_is_the_same_either_way(rows, monkeypatch):
-    infos = []
+@pytest.fixture
+def infos(monkeypatch) -> list:
+    """Every ResolveInfo graphql-core builds (one per field it resolves the general way)."""
+    built: list = []
     build = StrawberryGraphQLCoreExecutionContext.build_resolve_info
     monkeypatch.setattr(
         StrawberryGraphQLCoreExecutionContext,
         "build_resolve_info",
-        lambda self, *args: infos.append(args) or build(self, *args),
+        lambda self, *args: built.append(args) or build(self, *args),
     )
+    return built
+
+
+def test_a_page_is_the_same_either_way(rows, monkeypatch, infos):
     fast, full = both_ways(monkeypatch, PAGE)
     assert "errors" not in fast and len(fast["data"]["studies"]["results"]) == 50
     assert fast == full
@@ -69,14 +75,7 @@ OPTIONS = (
 )
 
 
-def test_lists_of_values_are_the_same_either_way_without_a_resolve_info_per_list(rows, monkeypatch):
-    infos = []
-    build = StrawberryGraphQLCoreExecutionContext.build_resolve_info
-    monkeypatch.setattr(
-        StrawberryGraphQLCoreExecutionContext,
-        "build_resolve_info",
-        lambda self, *args: infos.append(args) or build(self, *args),
-    )
+def test_lists_of_values_are_the_same_either_way_without_a_resolve_info_per_list(rows, monkeypatch, infos):
     fast, full = both_ways(monkeypatch, OPTIONS)
     assert "errors" not in fast and fast == full
     options = fast["data"]["studyFilterOptions"]
