@@ -53,10 +53,12 @@ class ColumnFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """(response name, resolver or None for ``__typename``, type) per field, if every field is plain.
 
         graphql-core collects a selection once per request and type, so the rows of a page share one
-        grouped field set; its plan is remembered for the request (with the set, so its id stays its own).
+        grouped field set; its plan is remembered for the request, by type and set (kept with the plan, so
+        that its id stays its own).
         """
         plans = self.__dict__.setdefault("_plain_plans", {})
-        known = plans.get(id(grouped_field_set))
+        key = (id(parent_type), id(grouped_field_set))
+        known = plans.get(key)
         if known is not None and known[0] is grouped_field_set:
             return known[1]
         plan: list[tuple] | None = []
@@ -78,7 +80,7 @@ class ColumnFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 plan = None
                 break
-        plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        plans[key] = (grouped_field_set, plan)
         return plan
 
     def _unwrapped(self, resolve: Any) -> bool:
