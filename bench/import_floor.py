@@ -210,8 +210,7 @@ def main() -> int:
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     path = legacy_file(options.rows, options.seed)
-    empty_the_table(options.url)
-    imported = import_file(path, options.url)
+    imported = import_file(path, options.url)  # into the new database's empty table
     print(
         f"import_studies {path.name}: {imported['seconds']} s, peak RSS {imported['peak_rss_mb']} MB",
         flush=True,

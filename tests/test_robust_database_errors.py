@@ -119,11 +119,9 @@ def test_bulk_work_lifts_the_timeout_and_restores_it():
         cursor.execute("SET statement_timeout = 100")
     with bulk.without_statement_timeout(connection), connection.cursor() as cursor:
         cursor.execute("SELECT pg_sleep(0.3)")  # longer than the 100 ms limit: not cut
-        cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone()[0] == "0"
+        assert _show_statement_timeout() == "0"
+    assert _show_statement_timeout() == "100ms"
     with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone()[0] == "100ms"
         cursor.execute("SET statement_timeout = 5000")
 
 

@@ -12,13 +12,13 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import CharField, F, Func, QuerySet, Value
 
 from server.studies.bulk import without_statement_timeout
 from server.studies.columns import DATETIME_FIELDS, STUDY_FIELDS
 from server.studies.models import Study
+from server.studies.selectors.cache import compile_query
 from server.studies.selectors.search import DEFAULT_SORT, Sort, StudyFilters, filter_studies, order_studies
 
 # The text a study's times have in the contract, written by PostgreSQL.
@@ -100,12 +100,11 @@ def _fetched(rows: QuerySet, chunk_size: int, as_text: bool) -> Iterator[tuple]:
 
 def _copied(rows: QuerySet, types: list[str]) -> Iterator[tuple]:
     database = connections[rows.db]
-    try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:  # a condition that can match nothing, such as `IN ()`: there is nothing to copy
+    compiled = compile_query(rows)
+    if compiled is None:  # a condition that can match nothing, such as `IN ()`: there is nothing to copy
         return
     # COPY takes no parameters: they are bound into the text on this side, as Django binds every query.
-    statement = f"COPY ({database.ops.compose_sql(sql, params)}) TO STDOUT"
+    statement = f"COPY ({database.ops.compose_sql(*compiled)}) TO STDOUT"
     with (
         transaction.atomic(using=rows.db),
         without_statement_timeout(database),
