@@ -20,12 +20,10 @@ class Intake:
         self,
         batches: Iterable[list[Sequence[object]]],
         *,
-        stop_writing_on_problem: bool,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         self.batches = batches
         self.normalise = RowNormaliser()
-        self.stop_writing_on_problem = stop_writing_on_problem
         self.on_progress = on_progress
         self.rows_read = 0
         self.blank_rows = 0
@@ -48,8 +46,10 @@ class Intake:
     def stored_rows(self, with_row_numbers: bool) -> Iterator[tuple]:
         """The first valid row of each exam_id, as ``STUDY_FIELDS`` tuples (plus the row number if asked).
 
-        All rows are read and checked whatever happens; once a problem makes the import fail (when not
-        skipping invalid rows) nothing more is handed on, since it would be rolled back anyway.
+        Every valid row is handed on even once an invalid one means the import will be refused: the
+        database compares repeats with their first row, and the stored rows with the table, so only with
+        every first row stored can a refused import list every conflict (and tell no conflict for an
+        identical duplicate). A refused import rolls all of it back.
         """
         normalise = self.normalise
         first_row = self.first_row
@@ -68,8 +68,6 @@ class Intake:
                     self.later.append((*values, number))
                     continue
                 first_row[exam_id] = number
-                if self.stop_writing_on_problem and normalise.invalid_rows:
-                    continue
                 self.stored += 1
                 yield (*values, number) if with_row_numbers else values
             self.rows_read = number - self.blank_rows

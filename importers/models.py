@@ -37,6 +37,8 @@ class ImportRun(models.Model):
     updated = models.BigIntegerField(default=0)
     unchanged = models.BigIntegerField(default=0)
     deleted = models.BigIntegerField(default=0)
+    # Valid rows a refused or failed import would have written: rows_read is the sum of the counts either way.
+    not_written = models.BigIntegerField(default=0)
     duplicates_identical = models.BigIntegerField(default=0)
     skipped = models.BigIntegerField(default=0)
     invalid_rows = models.BigIntegerField(default=0)

@@ -1,10 +1,13 @@
 """The outcome of one import: a summary a person can read and a JSON report for machines.
 
-Counts add up for every import that was not rolled back:
-``rows_read = inserted + updated + unchanged + duplicates_identical + skipped``. The JSON file is created
-owner-only (0o600), as it may one day carry more than exam_ids. The printed summary carries exam_ids, row
-numbers and reasons; a reason quotes an offending value only if it is digits and date punctuation, so never
-a name.
+Counts add up for every import that read its whole file, committed, dry run or refused:
+``rows_read = inserted + updated + not_written + unchanged + duplicates_identical + skipped``, where
+``not_written`` holds the valid rows that a refused (or failed) import would have written, and ``skipped``
+the invalid rows and every row of a conflicting exam_id. Only an import interrupted before it had read and
+compared every row (a kill, a database error) has partial counts; its ``error`` says so. The JSON file is
+created owner-only (0o600), as it may one day carry more than exam_ids. The printed summary carries
+exam_ids, row numbers and reasons; a reason quotes an offending value only if it is digits and date
+punctuation, so never a name.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    not_written: int = 0
     duplicates_identical: int = 0
     skipped: int = 0
     blank_rows: int = 0
@@ -51,6 +55,10 @@ class ImportReport:
     @property
     def invalid_rows(self) -> int:
         return len({problem["row"] for problem in self.invalid})
+
+    @property
+    def conflict_rows(self) -> int:
+        return sum(len(conflict["rows"]) for conflict in self.conflicts)
 
     @property
     def ok(self) -> bool:
@@ -81,10 +89,13 @@ class ImportReport:
             f"{verb.get(self.outcome, self.outcome)} {self.file} ({self.format}{', ' if self.variant else ''}"
             f"{self.variant}), mode {self.mode}{', skipping invalid rows' if self.skip_invalid else ''}",
             f"  read {self.rows_read:,}, valid {self.rows_valid:,}, inserted {self.inserted:,}, "
-            f"updated {self.updated:,}, unchanged {self.unchanged:,}, "
-            f"duplicates {self.duplicates_identical:,}, "
-            f"invalid {self.invalid_rows:,} rows ({len(self.invalid):,} problems), conflicts "
-            f"{len(self.conflicts):,}, skipped {self.skipped:,}"
+            f"updated {self.updated:,}, "
+            + (f"not written {self.not_written:,}, " if self.not_written else "")
+            + f"unchanged {self.unchanged:,}, "
+            f"identical duplicates {self.duplicates_identical:,}, "
+            f"invalid {self.invalid_rows:,} rows ({len(self.invalid):,} problems), "
+            f"conflicts {len(self.conflicts):,} exam_ids ({self.conflict_rows:,} rows), "
+            f"skipped {self.skipped:,}"
             + (f", deleted {self.deleted:,}" if self.deleted else ""),
             f"  {self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s"
             + (f"; the table now holds {self.total_after:,} studies" if self.total_after is not None else ""),

@@ -30,6 +30,10 @@ from server.studies.services import bump_data_version
 
 logger = logging.getLogger("importers")
 
+# The two kinds of conflict, as the report names them.
+REPEATED_WITH_OTHER_CONTENT = "the file holds this exam_id more than once with different content"
+DIFFERS_FROM_STORED = "differs from the stored study (use --mode upsert to update it)"
+
 
 class ImportAborted(Exception):
     """Invalid rows or conflicts, not skipped: nothing is written."""
@@ -150,6 +154,8 @@ def _rolled_back(report: ImportReport, message: str) -> None:
         return
     report.error = message
     report.outcome = DRY_RUN if report.dry_run else ROLLED_BACK
+    # What would have been written is kept apart, so that a refused import's counts still add up.
+    report.not_written = report.inserted + report.updated
     report.inserted = report.updated = report.deleted = 0
     report.total_after = None
 
@@ -159,7 +165,7 @@ def _write(report: ImportReport, run: ImportRun, target: Target, batches, on_pro
     with transaction.atomic(using=target.using):
         target.begin()
         report.write_path = target.write_path
-        intake = Intake(batches, stop_writing_on_problem=not report.skip_invalid, on_progress=on_progress)
+        intake = Intake(batches, on_progress=on_progress)
         target.load(intake)
         report.rows_read, report.rows_valid, report.blank_rows = (
             intake.rows_read,
@@ -168,30 +174,28 @@ def _write(report: ImportReport, run: ImportRun, target: Target, batches, on_pro
         )
         report.invalid = [problem._asdict() for problem in intake.problems]
         phase(f"read {intake.rows_read:,} rows; comparing")
+        # Conflicts within the file, then against the table: both are looked for in every mode, so that a
+        # refused import lists all of them and the operator can fix the file in one pass.
         conflicts, identical_later = _repeats(intake, target.differing(intake.later))
-        classification = None
-        if not (report.invalid or conflicts) or report.skip_invalid:
-            target.discard(conflicts)
-            classification = target.classify()
-            if report.mode == INSERT and classification.changed:
-                reason = "differs from the stored study (use --mode upsert to update it)"
-                for exam_id, row in classification.changed:
-                    conflicts[exam_id] = ([row, *identical_later.pop(exam_id, [])], reason)
-                if report.skip_invalid:
-                    target.discard([exam_id for exam_id, _ in classification.changed])
+        target.discard(conflicts)
+        classification = target.classify()
+        if report.mode == INSERT and classification.changed:
+            for exam_id, row in classification.changed:
+                conflicts[exam_id] = ([row, *identical_later.pop(exam_id, [])], DIFFERS_FROM_STORED)
+            target.discard([exam_id for exam_id, _ in classification.changed])
         report.conflicts = [
             {"exam_id": exam_id, "rows": sorted(rows), "reason": reason}
             for exam_id, (rows, reason) in sorted(conflicts.items(), key=lambda item: min(item[1][0]))
         ]
         report.duplicates_identical = sum(len(rows) for rows in identical_later.values())
-        report.skipped = report.invalid_rows + sum(len(c["rows"]) for c in report.conflicts)
-        if classification is None or (not report.skip_invalid and report.conflicts):
-            raise ImportAborted(_abort_message(report))
-        if report.mode == REPLACE and classification.new == 0 and target.before:
-            raise ImportAborted(f"no valid rows to replace the table's {target.before:,} studies with")
+        report.skipped = report.invalid_rows + report.conflict_rows
         report.inserted = classification.new
         report.unchanged = classification.unchanged
         report.updated = len(classification.changed) if report.mode == UPSERT else 0
+        if not report.skip_invalid and (report.invalid or report.conflicts):
+            raise ImportAborted(_abort_message(report))
+        if report.mode == REPLACE and classification.new == 0 and target.before:
+            raise ImportAborted(f"no valid rows to replace the table's {target.before:,} studies with")
         report.deleted = target.before if report.mode == REPLACE else 0
         if report.dry_run:
             raise _DryRunDone
@@ -222,11 +226,11 @@ def _repeats(intake: Intake, differing: set[str]) -> tuple[dict, dict[str, list[
     """Conflicts ({exam_id: (rows, reason)}) and identical repeats ({exam_id: [rows]}) within the file."""
     conflicts: dict[str, tuple[list[int], str]] = {}
     identical: dict[str, list[int]] = {}
-    reason = "the file holds this exam_id more than once with different content"
     for row in intake.later:
         exam_id, number = row[0], row[-1]
         if exam_id in differing:
-            conflicts.setdefault(exam_id, ([intake.first_row[exam_id]], reason))[0].append(number)
+            first = intake.first_row[exam_id]
+            conflicts.setdefault(exam_id, ([first], REPEATED_WITH_OTHER_CONTENT))[0].append(number)
         else:
             identical.setdefault(exam_id, []).append(number)
     return conflicts, identical
@@ -251,7 +255,7 @@ def _save_run(run: ImportRun, report: ImportReport, using: str) -> None:
     run.outcome = report.outcome
     run.finished_at = timezone.now()
     run.error = report.error or ""
-    for name in ("rows_read", "rows_valid", "inserted", "updated", "unchanged", "deleted"):
+    for name in ("rows_read", "rows_valid", "inserted", "updated", "unchanged", "deleted", "not_written"):
         setattr(run, name, getattr(report, name))
     run.duplicates_identical = report.duplicates_identical
     run.skipped = report.skipped
@@ -287,4 +291,10 @@ def _finish(report: ImportReport, run: ImportRun, clock: float, report_path, usi
     )
 
 
-__all__ = ["ImportAborted", "import_studies", "sha256_of"]
+__all__ = [
+    "DIFFERS_FROM_STORED",
+    "REPEATED_WITH_OTHER_CONTENT",
+    "ImportAborted",
+    "import_studies",
+    "sha256_of",
+]

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from importers.service import DIFFERS_FROM_STORED, REPEATED_WITH_OTHER_CONTENT
 from server.studies.columns import STUDY_FIELDS
 from tests.import_fixtures import legacy, studies, write_csv
 
@@ -72,9 +73,14 @@ def test_sqlite_imports_with_the_same_counts_and_modes(tmp_path):
     assert (initial["inserted"], again["inserted"], again["unchanged"]) == (20, 0, 20)  # idempotent
     assert strict["outcome"] == "rolled_back"
     assert [(p["row"], p["field"]) for p in strict["invalid"]] == [(26, "patient_age")]
-    assert upsert["conflicts"] == [
-        {"exam_id": rows[6]["exam_id"], "rows": [7, 27], "reason": strict["conflicts"][0]["reason"]}
+    in_file = {"exam_id": rows[6]["exam_id"], "rows": [7, 27], "reason": REPEATED_WITH_OTHER_CONTENT}
+    assert strict["conflicts"] == [
+        {"exam_id": rows[0]["exam_id"], "rows": [1], "reason": DIFFERS_FROM_STORED},
+        in_file,
     ]
+    assert (strict["not_written"], strict["unchanged"], strict["duplicates_identical"]) == (4, 18, 1)
+    assert strict["skipped"] == 4  # the bad age, and the three rows of the two conflicts
+    assert upsert["conflicts"] == [in_file]
     counts = [
         upsert[k] for k in ("outcome", "inserted", "updated", "unchanged", "duplicates_identical", "skipped")
     ]
