@@ -15,7 +15,7 @@ from importers import values
 from importers.headers import REQUIRED_FIELDS
 from importers.values import BadValue
 from server.studies.columns import DATETIME_FIELDS, STUDY_FIELDS
-from server.studies.models import Study
+from server.studies.models import TEXT_LIMITS
 
 Converter = Callable[[object], object]
 _call = operator.call
@@ -31,8 +31,10 @@ class Problem(NamedTuple):
     reason: str
 
 
-def _text_converter(max_length: int, required: bool) -> Converter:
+def _text_converter(max_length: int | None, required: bool) -> Converter:
+    """``max_length`` None: any length (the legacy columns have none; only our indexes impose one)."""
     to_text = values.text
+    limit = max_length if max_length is not None else float("inf")
 
     def convert(value: object) -> str | None:
         value = value.strip() if value.__class__ is _str else to_text(value)
@@ -40,8 +42,8 @@ def _text_converter(max_length: int, required: bool) -> Converter:
             if required:
                 raise BadValue("missing (required)")
             return None
-        if len(value) > max_length:
-            raise BadValue(f"too long: {len(value)} characters, at most {max_length}")
+        if len(value) > limit:
+            raise BadValue(f"too long: {len(value):,} characters, at most {max_length:,}")
         if "\x00" in value:
             raise BadValue("contains a NUL character")
         return value
@@ -60,7 +62,8 @@ def _required(parse: Converter) -> Converter:
 
 
 def field_converters() -> tuple[Converter, ...]:
-    """One converter per study field, in ``STUDY_FIELDS`` order, with the model's lengths and nullability."""
+    """One converter per study field, in ``STUDY_FIELDS`` order, with the length limits of ``TEXT_LIMITS``
+    and the model's nullability."""
     converters: list[Converter] = []
     for name in STUDY_FIELDS:
         required = name in REQUIRED_FIELDS
@@ -71,7 +74,7 @@ def field_converters() -> tuple[Converter, ...]:
         elif name == "patient_age":
             converter = values.age
         else:
-            converter = _text_converter(Study._meta.get_field(name).max_length, required)
+            converter = _text_converter(TEXT_LIMITS[name], required)
         converters.append(converter)
     return tuple(converters)
 

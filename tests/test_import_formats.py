@@ -53,7 +53,7 @@ def dirty_legacy_rows(clean: list[dict]) -> list[list]:
         variant(0, exam_id="20990000003", check_in_datetime="soon"),  # 45: unparseable
         variant(0, exam_id="20990000004", patient_age="abc"),  # 46: age not a number
         variant(0, exam_id="20990000005", patient_age="151"),  # 47: age out of range
-        variant(0, exam_id="20990000006", exam_description="x" * 501),  # 48: too long
+        variant(0, exam_id="20990000006", exam_room="x" * 501),  # 48: longer than its index holds
         variant(0, exam_id="20990000007", patient_birth_date="19991340", exam_item=""),  # 49: two problems
         [None] * 18,  # 50: a blank row, ignored
         variant(7, exam_id=" 20990000008 ", exam_source="  門診 ", order_datetime="2025/11/06 10:30"),  # 51
@@ -68,7 +68,7 @@ DIRTY_PROBLEMS = [
     (45, "20990000003", "check_in_datetime"),
     (46, "20990000004", "patient_age"),
     (47, "20990000005", "patient_age"),
-    (48, "20990000006", "exam_description"),
+    (48, "20990000006", "exam_room"),
     (49, "20990000007", "patient_birth_date"),
     (49, "20990000007", "exam_item"),
 ]

@@ -137,12 +137,12 @@ def test_the_normaliser_collects_every_problem_of_a_row_and_ignores_blank_rows()
     bad = list(row)
     bad[STUDY_FIELDS.index("patient_name")] = None
     bad[STUDY_FIELDS.index("patient_age")] = "abc"
-    bad[STUDY_FIELDS.index("exam_description")] = "x" * 501
+    bad[STUDY_FIELDS.index("exam_room")] = "x" * 501
     assert normalise(2, bad) is None
     assert [(p.row, p.exam_id, p.field) for p in normalise.problems] == [
         (2, row[0], "patient_name"),
         (2, row[0], "patient_age"),
-        (2, row[0], "exam_description"),
+        (2, row[0], "exam_room"),
     ]
     assert normalise.problems[2].reason == "too long: 501 characters, at most 500"
     assert normalise(3, [None, " ", *[None] * 16]) is BLANK

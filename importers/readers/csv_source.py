@@ -10,6 +10,11 @@ from pathlib import Path
 from importers.headers import HeaderMap
 from importers.readers.base import BATCH_ROWS, Source, SourceError, projector
 
+# Python's csv module refuses a field over 128 KiB by default; the legacy text columns have no length, so a
+# long free text must not make the file unreadable. 64 MiB still stops a file that is not CSV at all (one
+# unclosed quote) from being read into memory whole as one field.
+FIELD_SIZE_LIMIT = 64 << 20
+
 
 def _count_lines(path: Path) -> int:
     """Lines in the file, for the progress estimate only (a quoted field may span lines)."""
@@ -25,6 +30,7 @@ class CsvSource(Source):
     variant = "UTF-8"
 
     def __init__(self, path: Path) -> None:
+        csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
         self.handle = path.open(encoding="utf-8-sig", newline="")
         self._rows = csv.reader(self.handle)
         try:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Left, Now
 
-from server.studies.fields import CodePointCharField, WallClockDateTimeField
+from server.studies.fields import (
+    PREFIX_KEY_LENGTH,
+    CodePointCharField,
+    PrefixKeyedCharField,
+    WallClockDateTimeField,
+)
 
 # The fields the free-text search (`q` in the REST contract) looks in, in one place for every consumer.
 # On PostgreSQL each has a trigram GIN index (migration 0002) that serves a case-insensitive substring match.
@@ -20,27 +25,58 @@ SEARCHED_FIELDS = (
 )
 
 
+# The longest text, in characters, that each field takes: the columns themselves are unbounded (the legacy
+# columns are VARCHAR without a length), so these are the only limits, and they come from the btree indexes.
+# A btree entry holds at most 2,704 bytes, and a character takes up to 4 bytes in UTF-8: 500 characters of a
+# single-column index (2,000 bytes), and 400 + 200 of the (patient_name, exam_id) index, always fit, whatever
+# the script. Real values are 2 to 60 characters. None: no limit at all (unindexed fields, and the
+# description, whose index is on the first PREFIX_KEY_LENGTH characters). The importer reports a longer
+# value as a problem of its row.
+TEXT_LIMITS: dict[str, int | None] = {
+    "exam_id": 200,
+    "medical_record_no": 200,
+    "application_order_no": 200,
+    "patient_name": 400,
+    "patient_gender": None,
+    "exam_status": 500,
+    "exam_source": 500,
+    "exam_item": 500,
+    "exam_description": None,
+    "exam_room": 500,
+    "exam_equipment": 500,
+    "equipment_type": 500,
+    "certified_physician": None,
+}
+
+
 class Study(models.Model):
     """One radiology examination, with the 18 fields of the legacy contract and when it was imported."""
 
-    exam_id = CodePointCharField(max_length=64, primary_key=True)
-    medical_record_no = CodePointCharField(max_length=64, null=True, blank=True)
-    application_order_no = CodePointCharField(max_length=64, null=True, blank=True)
-    patient_name = CodePointCharField(max_length=200)
-    patient_gender = CodePointCharField(max_length=16, null=True, blank=True)
+    exam_id = CodePointCharField(primary_key=True)
+    medical_record_no = CodePointCharField(null=True, blank=True)
+    application_order_no = CodePointCharField(null=True, blank=True)
+    patient_name = CodePointCharField()
+    patient_gender = CodePointCharField(null=True, blank=True)
     patient_birth_date = models.DateField(null=True, blank=True)
     patient_age = models.SmallIntegerField(null=True, blank=True)
-    exam_status = CodePointCharField(max_length=64)
-    exam_source = CodePointCharField(max_length=64)
-    exam_item = CodePointCharField(max_length=100)
-    exam_description = CodePointCharField(max_length=500, null=True, blank=True)
-    exam_room = CodePointCharField(max_length=100, null=True, blank=True)
-    exam_equipment = CodePointCharField(max_length=100, null=True, blank=True)
-    equipment_type = CodePointCharField(max_length=32, null=True, blank=True)
+    exam_status = CodePointCharField()
+    exam_source = CodePointCharField()
+    exam_item = CodePointCharField()
+    exam_description = PrefixKeyedCharField(null=True, blank=True)
+    exam_room = CodePointCharField(null=True, blank=True)
+    exam_equipment = CodePointCharField(null=True, blank=True)
+    equipment_type = CodePointCharField(null=True, blank=True)
     order_datetime = WallClockDateTimeField()
     check_in_datetime = WallClockDateTimeField(null=True, blank=True)
     report_certification_datetime = WallClockDateTimeField(null=True, blank=True)
-    certified_physician = CodePointCharField(max_length=200, null=True, blank=True)
+    certified_physician = CodePointCharField(null=True, blank=True)
+    # The description's first characters, kept by the database itself: its btree serves equality and the
+    # distinct values (see PrefixKeyedCharField), for descriptions of any length. Not a field of the contract.
+    exam_description_key = models.GeneratedField(
+        expression=Left("exam_description", PREFIX_KEY_LENGTH),
+        output_field=CodePointCharField(null=True),
+        db_persist=True,
+    )
     imported_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -65,7 +101,7 @@ class Study(models.Model):
             # Few distinct values: free text is matched against the values and becomes `IN (...)` on these
             # (see selectors/text_search.py); they also serve the exact filters and the option lists.
             models.Index(fields=["exam_item"], name="study_item_idx"),
-            models.Index(fields=["exam_description"], name="study_description_idx"),
+            models.Index(fields=["exam_description_key"], name="study_description_key_idx"),
             # The other drop-downs' fields (see above); exam_item's is the index above.
             models.Index(fields=["exam_status"], name="study_status_idx"),
             models.Index(fields=["exam_source"], name="study_source_idx"),

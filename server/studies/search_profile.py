@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from server.studies.fields import KEY_SUFFIX, PREFIX_KEY_LENGTH, PrefixKeyedCharField
 from server.studies.loose_index_scan import distinct_values_sql
 from server.studies.models import Study
 
@@ -76,6 +77,27 @@ def _scan_sql(table: str, with_values: bool) -> str:
     return f"SELECT {columns} FROM {table}"  # noqa: S608 (a table name of ours, never input)
 
 
+def _distinct_by_index(cursor, table: str, name: str) -> list[str]:
+    """The distinct values of ``name`` by a loose scan of its btree (at most ``MAX_VALUE_SET + 1``).
+
+    A prefix-keyed field's btree is on its key column, which holds whole values except for those at least
+    the key's length; those few are read in full through the same index."""
+    if not isinstance(Study._meta.get_field(name), PrefixKeyedCharField):
+        cursor.execute(distinct_values_sql(table, name, cap=MAX_VALUE_SET))
+        return cursor.fetchone()[0] or []
+    key = name + KEY_SUFFIX
+    cursor.execute(distinct_values_sql(table, key, cap=MAX_VALUE_SET))
+    keys = cursor.fetchone()[0] or []
+    whole = [value for value in keys if len(value) < PREFIX_KEY_LENGTH]
+    if len(whole) == len(keys):
+        return whole
+    cursor.execute(
+        f"SELECT array_agg(DISTINCT {name}) FROM {table} WHERE {key} = ANY(%s)",  # noqa: S608 (names of ours)
+        [[value for value in keys if len(value) >= PREFIX_KEY_LENGTH]],
+    )
+    return whole + (cursor.fetchone()[0] or [])
+
+
 def profile_of_table(connection: BaseDatabaseWrapper, table: str) -> SearchProfile:
     """The profile of ``table`` (the studies table or an import's staging table), on PostgreSQL.
 
@@ -89,10 +111,7 @@ def profile_of_table(connection: BaseDatabaseWrapper, table: str) -> SearchProfi
         cursor.execute(_scan_sql(quoted, with_values=not by_index))
         row = list(cursor.fetchone())
         if by_index:
-            values = []
-            for name in VALUE_SET_FIELDS:
-                cursor.execute(distinct_values_sql(quoted, name, cap=MAX_VALUE_SET))
-                values.append(cursor.fetchone()[0] or [])
+            values = [_distinct_by_index(cursor, quoted, name) for name in VALUE_SET_FIELDS]
         else:
             values = [row.pop(0) or [] for _ in VALUE_SET_FIELDS]
     other = [row.pop(0) for _ in IDENTIFIER_FIELDS]
