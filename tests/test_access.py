@@ -235,6 +235,33 @@ def test_the_audit_log_command_filters_and_prints_json():
         call_command("audit_log", since="yesterday")
 
 
+def test_the_audit_log_table_names_the_exam_ids_of_each_event():
+    page = [f"2025{n:07d}" for n in range(1, 51)]
+    audit.record_event(audit.STUDY_SEARCH, 200, username="carol", exam_ids=page, record_count=50)
+    audit.record_event(audit.STUDY_DETAIL, 200, username="dave", exam_ids=[page[40]], record_count=1)
+    audit.record_event(audit.STUDY_SEARCH, 200, username="erin", exam_ids=[], record_count=0)
+
+    def table(**options) -> list[str]:
+        out = io.StringIO()
+        call_command("audit_log", stdout=out, **options)
+        return out.getvalue().splitlines()
+
+    header, *lines = table()
+    assert header.endswith("records  exam ids")
+    assert [line.rsplit("  ", 1)[1] for line in lines] == [
+        "20250000001,20250000002,20250000003 +47 more",
+        "20250000041",
+        "-",
+    ]
+    # Who saw study 41: both events, with that id first on the search's line.
+    _, search, detail = table(exam_id=page[40])
+    assert "carol" in search and search.endswith("  20250000041,20250000001,20250000002 +47 more")
+    assert "dave" in detail and detail.endswith("  20250000041")
+    out = io.StringIO()
+    call_command("audit_log", exam_id=page[40], as_json=True, stdout=out)
+    assert [json.loads(line)["exam_ids"] for line in out.getvalue().splitlines()] == [page, [page[40]]]
+
+
 def test_no_demo_user_on_postgresql():
     out = io.StringIO()
     call_command("ensure_demo_user", stdout=out)

@@ -10,7 +10,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from server.access.audit import audit_events
 from server.access.models import AuditEvent
 
-COLUMNS = ("time", "user", "role", "client", "request id", "action", "status", "records")
+COLUMNS = ("time", "user", "role", "client", "request id", "action", "status", "records", "exam ids")
+# A search event names up to a page of exam ids: the table shows this many, and "+N more" for the rest
+# (--json has them all).
+SHOWN_EXAM_IDS = 3
 
 
 def _row(event: AuditEvent) -> dict:
@@ -28,8 +31,22 @@ def _row(event: AuditEvent) -> dict:
     }
 
 
+def exam_ids_cell(exam_ids: list[str], asked: str | None) -> str:
+    """The event's exam ids for a terminal: the one asked about first (an auditor's "who saw this study"
+    must see it on the line even when a search returned a hundred), then the first others, then a count."""
+    if not exam_ids:
+        return "-"
+    first = [asked] if asked in exam_ids else []
+    shown = first + [exam_id for exam_id in exam_ids if exam_id != asked][: SHOWN_EXAM_IDS - len(first)]
+    rest = len(exam_ids) - len(shown)
+    return ",".join(shown) + (f" +{rest:,} more" if rest else "")
+
+
 class Command(BaseCommand):
-    help = "Show the audit trail (admins): a table, or JSON lines with --json."
+    help = (
+        "Show the audit trail (admins): a table naming the first exam ids of each event (the one asked for "
+        "with --exam-id first), or JSON lines with all of them with --json."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", dest="username")
@@ -59,5 +76,6 @@ class Command(BaseCommand):
                 r["action"],
                 r["status"],
                 r["records"],
+                exam_ids_cell(r["exam_ids"], exam_id),
             )
             self.stdout.write("  ".join(str(v) for v in values))
