@@ -5,18 +5,27 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ROWS ?= 5000
 
-.PHONY: run test lint install clean backup restore
+.PHONY: run test lint install lock clean backup restore
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+# Installs the exact versions of requirements.lock (what the suite passed with), then the project itself
+# without resolving anything again. `make lock` re-resolves pyproject.toml's ranges into the lock file.
+$(STAMP): requirements.lock pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# uv resolves for every platform (--universal) on Python 3.11; it is installed into the venv only for this.
+lock: | $(PY)
+	$(PY) -m pip install --quiet 'uv>=0.5'
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+		--quiet --output-file requirements.lock
 
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --verbosity 0

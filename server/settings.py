@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "server.access",
     "importers",
+    "graphql_schema",  # its system check of the GraphQL libraries' versions (graphql_schema/versions.py)
 ]
 
 MIDDLEWARE = [
