@@ -276,14 +276,16 @@ def _finish(report: ImportReport, run: ImportRun, clock: float, report_path, usi
         report.write_json(Path(report_path))
     record_import_run(report.format or "unknown", report.outcome, report.inserted + report.updated)
     logger.info(
-        "import %s %s: read %d, inserted %d, updated %d, unchanged %d, skipped %d, %d problems, "
-        "%d conflicts%s",
+        "import %s %s: read %d, inserted %d, updated %d, not written %d, unchanged %d, "
+        "identical duplicates %d, skipped %d, %d problems, %d conflicts%s",
         run.id,
         report.outcome,
         report.rows_read,
         report.inserted,
         report.updated,
+        report.not_written,
         report.unchanged,
+        report.duplicates_identical,
         report.skipped,
         len(report.invalid),
         len(report.conflicts),
