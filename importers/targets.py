@@ -1,10 +1,10 @@
 """Where validated rows go, and how they are compared with what the table already holds.
 
-The import (``importers.service``) drives a target through the same steps on every database:
-``begin`` (lock, decide the write path), ``load`` (the first row of each exam_id), ``differing`` (repeats
-that do not match their first row), ``discard`` (conflicts, when skipping them), ``classify`` (new /
-unchanged / changed against the table), ``apply``, ``finish`` and ``verify``. ``PostgresTarget`` does it with
-COPY and set-based SQL; ``SqliteTarget`` (the zero-setup demo database) with the ORM, slower, same results.
+The import (``importers.service``) drives a target through these steps: ``begin`` (lock, decide the write
+path), ``load`` (the first row of each exam_id), ``differing`` (repeats that do not match their first row),
+``discard`` (conflicts, when skipping them), ``classify`` (new / unchanged / changed against the table),
+``apply``, ``finish`` and ``verify``. ``PostgresTarget`` does it with COPY and set-based SQL; the interface
+stays apart from it so that another table can be imported through the same steps.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Target(ABC):
 
     def search_profile(self) -> dict | None:
         """The table's free-text search profile after this import (``server.studies.search_profile``), to
-        store with the new data version; None where none is stored (SQLite)."""
+        store with the new data version; None to store none (readers then scan)."""
         return None
 
     @abstractmethod
@@ -90,12 +90,6 @@ class Target(ABC):
 
 
 def target_for(using: str, mode: str, dry_run: bool, expected_rows: int | None) -> Target:
-    from django.db import connections
+    from importers.postgres import PostgresTarget
 
-    if connections[using].vendor == "postgresql":
-        from importers.postgres import PostgresTarget
-
-        return PostgresTarget(using, mode, dry_run, expected_rows)
-    from importers.sqlite import SqliteTarget
-
-    return SqliteTarget(using, mode, dry_run, expected_rows)
+    return PostgresTarget(using, mode, dry_run, expected_rows)

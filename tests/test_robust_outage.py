@@ -1,6 +1,6 @@
 """The database goes away and comes back, under the real server.
 
-A private PostgreSQL cluster (tools.pgcluster) holds a migrated database; gunicorn serves it with the
+A throwaway cluster (server.core.local_postgres) holds a migrated database; gunicorn serves it with the
 production configuration (gunicorn.conf.py). The test stops the cluster: every API call must answer 503 within
 3 seconds, without a stack trace; it starts the cluster again: the same server must answer normally again,
 with no restart.
@@ -17,14 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from tools.pgcluster import ThrowawayCluster, find_binaries, free_port
+from server.core.local_postgres import Cluster, find_binaries, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARIES = find_binaries()
-pytestmark = pytest.mark.skipif(BINARIES is None, reason="no PostgreSQL server binaries (initdb, pg_ctl)")
 
 ENDPOINTS = [
     ("GET", "/api/v1/studies/search?q=x", 200),
@@ -66,13 +64,11 @@ def request(port: int, method: str, path: str, token: str, body: bytes | None = 
 @pytest.fixture(scope="module")
 def served():
     assert BINARIES is not None
-    cluster = ThrowawayCluster(BINARIES).init()
+    cluster = Cluster.throwaway_cluster(BINARIES).init()
     server = None
     try:
         cluster.start()
-        with psycopg.connect(cluster.url, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE studies")
-        url = cluster.url.rsplit("/", 1)[0] + "/studies"
+        url = cluster.create_database("studies")
         env = environment(url)
         python = sys.executable
         subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)

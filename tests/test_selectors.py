@@ -291,7 +291,7 @@ def test_turnaround_of_nothing_is_empty():
 
 
 def test_export_rows_stream_every_match_in_order(rows):
-    streamed = list(selectors.iter_study_rows(StudyFilters(exam_sources=("健檢",)), chunk_size=50))
+    streamed = list(selectors.iter_study_rows(StudyFilters(exam_sources=("健檢",))))
     expected = sorted(
         (r for r in rows if r["exam_source"] == "健檢"),
         key=lambda r: (r["order_datetime"], r["exam_id"]),

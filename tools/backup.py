@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from server import env
-from tools.pgcluster import find_binaries
+from server.core.local_postgres import find_binaries
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,10 +39,7 @@ def database_settings() -> dict:
     url = env.get_str("DATABASE_URL")
     if not url:
         raise BackupError("DATABASE_URL is not set; backups are of a PostgreSQL database")
-    settings = env.parse_database_url("DATABASE_URL", url)
-    if not settings["ENGINE"].endswith("postgresql"):
-        raise BackupError("DATABASE_URL names a SQLite file; back up that file instead")
-    return settings
+    return env.parse_database_url("DATABASE_URL", url)
 
 
 # DATABASE_URL query options that libpq also reads from its environment.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
@@ -71,10 +70,8 @@ def record_event(
         candidate = getattr(request, "user", None)
         user = candidate if candidate is not None and candidate.is_authenticated else None
     database = connections[router.db_for_write(AuditEvent)]
-    if isinstance(exam_ids, ExamIdTrail) and database.vendor == "postgresql":
+    if isinstance(exam_ids, ExamIdTrail):
         stored_ids: Any = exam_ids.as_jsonb()
-    elif isinstance(exam_ids, ExamIdTrail):
-        stored_ids = exam_ids.as_json_text()
     else:
         stored_ids = json.dumps([str(exam_id) for exam_id in exam_ids], ensure_ascii=False)
     values = [
@@ -94,9 +91,9 @@ def record_event(
             # An export's trail (15 MB a million rows) goes as a parameter beside the statement: spelled
             # into its text, as Django's client-side binding does, it was copied five times on the way.
             with database.wrap_database_errors, psycopg.Cursor(cursor.connection) as bound:
-                bound.execute(_insert_sql(database.vendor), values)
+                bound.execute(_INSERT_SQL, values)
                 return bound.fetchone()[0]
-        cursor.execute(_insert_sql(database.vendor), values)
+        cursor.execute(_INSERT_SQL, values)
         return cursor.fetchone()[0]
 
 
@@ -114,17 +111,12 @@ _INSERTED_COLUMNS = (
 )
 
 
-@functools.cache
-def _insert_sql(vendor: str) -> str:
-    # The time as the model's db_default (Now()) writes it; the JSON as text the database parses.
-    now, json_value = "STATEMENT_TIMESTAMP()", "%s::jsonb"
-    if vendor != "postgresql":
-        now, json_value = "STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW')", "%s"
-    values = [json_value if column in ("parameters", "exam_ids") else "%s" for column in _INSERTED_COLUMNS]
-    return (
-        f"INSERT INTO {AuditEvent._meta.db_table} (occurred_at, {', '.join(_INSERTED_COLUMNS)}) "  # noqa: S608
-        f"VALUES ({now}, {', '.join(values)}) RETURNING id"
-    )
+# The time as the model's db_default (Now()) writes it; the JSON as text the database parses.
+_PLACEHOLDERS = ", ".join("%s::jsonb" if c in ("parameters", "exam_ids") else "%s" for c in _INSERTED_COLUMNS)
+_INSERT_SQL = (
+    f"INSERT INTO {AuditEvent._meta.db_table} (occurred_at, {', '.join(_INSERTED_COLUMNS)}) "  # noqa: S608
+    f"VALUES (STATEMENT_TIMESTAMP(), {_PLACEHOLDERS}) RETURNING id"
+)
 
 
 class ExamIdTrail:
@@ -141,9 +133,6 @@ class ExamIdTrail:
             self._json += b","
         self._json += encode_basestring(exam_id).encode()  # json.dumps(exam_id, ensure_ascii=False), in C
         self.count += 1
-
-    def as_json_text(self) -> str:
-        return (self._json + b"]").decode()  # parsed by the database, not in Python
 
     def as_jsonb(self) -> Jsonb:
         """The trail as a psycopg parameter that sends the bytes kept here as they are; it ends the trail."""
@@ -190,9 +179,6 @@ def audit_events(
         events = events.filter(username=username)
     if since:
         events = events.filter(occurred_at__gte=dt.datetime.combine(since, dt.time.min))
-    if exam_id and connection.vendor == "postgresql":
+    if exam_id:
         events = events.filter(exam_ids__contains=[exam_id])  # jsonb @>, GIN-indexed (migration 0003)
-    events = events.order_by("occurred_at", "id").iterator(chunk_size=1000)
-    if exam_id and connection.vendor != "postgresql":  # SQLite has no JSON containment operator
-        return (event for event in events if exam_id in event.exam_ids)
-    return events
+    return events.order_by("occurred_at", "id").iterator(chunk_size=1000)

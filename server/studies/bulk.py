@@ -1,4 +1,4 @@
-"""Bulk writes of studies: binary COPY on PostgreSQL, batched INSERTs on SQLite.
+"""Bulk writes of studies: binary COPY, indexes rebuilt once after a large load, statistics refreshed.
 
 Rows are tuples in ``STUDY_FIELDS`` order with Python values (str, date, int, naive datetime). The caller owns
 the transaction, so a failure half-way leaves nothing behind.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from itertools import islice
 
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -18,26 +17,13 @@ from server.studies.columns import POSTGRES_COPY_TYPES, STUDY_FIELDS
 from server.studies.models import Study
 
 STUDY_TABLE = Study._meta.db_table
-SQLITE_BATCH = 2000
 
 
 def write_studies(
     rows: Iterable[tuple], using: str = "default", table: str = STUDY_TABLE, freeze: bool = False
 ) -> int:
     """Insert every row; returns how many. Duplicate keys raise, they are never skipped."""
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        return copy_rows(connection, table, rows, freeze=freeze)
-    if table != STUDY_TABLE:
-        raise ValueError("SQLite bulk writes go to the studies table only")
-    written = 0
-    iterator = iter(rows)
-    while batch := list(islice(iterator, SQLITE_BATCH)):
-        Study.objects.using(using).bulk_create(
-            Study(**dict(zip(STUDY_FIELDS, row, strict=True))) for row in batch
-        )
-        written += len(batch)
-    return written
+    return copy_rows(connections[using], table, rows, freeze=freeze)
 
 
 def copy_rows(
@@ -77,9 +63,6 @@ def indexes_deferred(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) 
     trigram GIN index most of all). Constraint indexes (the primary key) stay, so duplicates still fail.
     Use it inside ``transaction.atomic()``: if anything fails the drops roll back with the data.
     """
-    if connection.vendor != "postgresql":
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -103,10 +86,7 @@ def indexes_deferred(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) 
 def truncate(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) -> None:
     """Empty the table inside the caller's transaction (rolled back with it), allowing a frozen COPY after."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {connection.ops.quote_name(table)}")
-        else:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608 (a quoted identifier)
+        cursor.execute(f"TRUNCATE {connection.ops.quote_name(table)}")
 
 
 def flush_gin_pending_lists(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) -> list[int]:
@@ -120,8 +100,6 @@ def flush_gin_pending_lists(connection: BaseDatabaseWrapper, table: str = STUDY_
     could not rebuild the indexes of a large load either) skips it rather than fail the import at its end.
     Returns the number of pending pages each GIN index had.
     """
-    if connection.vendor != "postgresql":
-        return []
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -136,9 +114,8 @@ def flush_gin_pending_lists(connection: BaseDatabaseWrapper, table: str = STUDY_
 
 def analyze(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) -> None:
     """Refresh planner statistics after a large load, so the first searches get good plans."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 @contextmanager
@@ -149,9 +126,6 @@ def statement_timeout(connection: BaseDatabaseWrapper, milliseconds: int) -> Ite
     If the block fails and leaves its transaction failed, that transaction's rollback restores the setting
     (no statement could); otherwise it is restored before the block's error goes on.
     """
-    if connection.vendor != "postgresql":
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, false)",

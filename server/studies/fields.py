@@ -28,18 +28,14 @@ class WallClockDateTimeField(models.DateTimeField):
     description = "Wall-clock date and time without time zone"
 
     def db_type(self, connection) -> str:
-        if connection.vendor == "postgresql":
-            return "timestamp without time zone"
-        return super().db_type(connection)
+        return "timestamp without time zone"
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if not prepared:
             value = self.get_prep_value(value)
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
             value = value.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
-        if connection.vendor == "postgresql":
-            return value
-        return connection.ops.adapt_datetimefield_value(value)
+        return value
 
 
 class CodePointCharField(models.CharField):
@@ -52,8 +48,7 @@ class CodePointCharField(models.CharField):
 
     def db_parameters(self, connection):
         parameters = super().db_parameters(connection)
-        if connection.vendor == "postgresql":
-            parameters["collation"] = "C"
+        parameters["collation"] = "C"
         return parameters
 
 
@@ -62,7 +57,7 @@ class TrigramIndexableIContains(lookups.IContains):
     """``icontains`` as ``col ILIKE '%term%'`` on PostgreSQL, so that the column's trigram index serves it.
 
     Django's own ``icontains`` is ``UPPER(col) LIKE UPPER(...)``, which no index on ``col`` can answer. Both
-    fold ASCII case only under the "C" collation, so results are the same; SQLite keeps Django's SQL.
+    fold ASCII case only under the "C" collation, so results are the same.
     """
 
     def as_postgresql(self, compiler, connection):

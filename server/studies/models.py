@@ -95,7 +95,7 @@ class Study(models.Model):
             # order-time index also serves date ranges and the landing page.
             models.Index(fields=["-order_datetime", "-exam_id"], name="study_order_dt_idx"),
             # check_in_datetime is nullable and nulls sort last in both directions, so the descending sort has
-            # an index of its own with NULLS LAST (PostgreSQL only, migration 0002: SQLite cannot declare it).
+            # an index of its own with NULLS LAST (migration 0002: Django cannot declare it).
             models.Index(fields=["check_in_datetime", "exam_id"], name="study_check_in_asc_idx"),
             models.Index(fields=["patient_name", "exam_id"], name="study_patient_name_idx"),
             # Few distinct values: free text is matched against the values and becomes `IN (...)` on these

@@ -7,7 +7,7 @@ first search after each import. So the writes that bump the data version store t
 computes them over the loaded table inside its transaction, an incremental import over its staged rows only
 and merges them with the stored ones. A merged profile may overstate (a value an upsert replaced stays
 listed, a longest value stays long), which only makes a search test a little more; it never understates, so
-no match is ever pruned. Readers fall back to the scan when nothing is stored (SQLite, tests that write rows
+no match is ever pruned. Readers fall back to the scan when nothing is stored (tests that write rows
 directly).
 """
 
@@ -128,7 +128,5 @@ def profile_of_table(connection: BaseDatabaseWrapper, table: str) -> SearchProfi
 
 
 def table_profile_json(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) -> dict | None:
-    """The profile to store with a data-version bump after a full load; None where it is not stored."""
-    if connection.vendor != "postgresql":
-        return None
+    """The profile to store with a data-version bump after a full load."""
     return profile_of_table(connection, table).as_json()

@@ -3,7 +3,6 @@ exam_ids of each event so that "who looked at this exam" is fast."""
 
 from django.db import migrations
 
-from server.studies.pg_operations import RunSQLOnPostgreSQL
 
 TRIGGER = """
 CREATE FUNCTION audit_event_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -20,11 +19,11 @@ class Migration(migrations.Migration):
     dependencies = [("access", "0002_roles")]
 
     operations = [
-        RunSQLOnPostgreSQL(
+        migrations.RunSQL(
             TRIGGER,
             reverse_sql="DROP TRIGGER audit_event_append_only ON audit_event; DROP FUNCTION audit_event_refuse_change();",
         ),
-        RunSQLOnPostgreSQL(
+        migrations.RunSQL(
             "CREATE INDEX audit_exam_ids_idx ON audit_event USING gin (exam_ids jsonb_path_ops)",
             reverse_sql="DROP INDEX audit_exam_ids_idx",
         ),

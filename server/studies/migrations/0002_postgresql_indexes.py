@@ -9,7 +9,6 @@ The database's character type must not be ``C`` (tests assert it), or Chinese te
 
 from django.db import migrations
 
-from server.studies.pg_operations import RunSQLOnPostgreSQL
 
 # A migration is history: it keeps its own copy of the field list rather than importing today's models.
 SEARCHED_FIELDS = (
@@ -22,9 +21,9 @@ SEARCHED_FIELDS = (
 )
 
 
-def _trigram_index(field: str) -> RunSQLOnPostgreSQL:
+def _trigram_index(field: str) -> migrations.RunSQL:
     name = f"study_{field}_trgm_idx"
-    return RunSQLOnPostgreSQL(
+    return migrations.RunSQL(
         f"CREATE INDEX {name} ON medical_examinations_fact USING gin ({field} gin_trgm_ops)",
         reverse_sql=f"DROP INDEX IF EXISTS {name}",
     )
@@ -34,16 +33,16 @@ class Migration(migrations.Migration):
     dependencies = [("studies", "0001_initial")]
 
     operations = [
-        RunSQLOnPostgreSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop),
+        migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop),
         *(_trigram_index(field) for field in SEARCHED_FIELDS),
-        RunSQLOnPostgreSQL(
+        migrations.RunSQL(
             "CREATE INDEX study_check_in_desc_idx ON medical_examinations_fact "
             "(check_in_datetime DESC NULLS LAST, exam_id DESC)",
             reverse_sql="DROP INDEX IF EXISTS study_check_in_desc_idx",
         ),
         # Django adds a varchar_pattern_ops index to a varchar primary key for LIKE 'prefix%'. Under the
         # column's "C" collation the primary key's own btree serves that, so the copy only slows loads.
-        RunSQLOnPostgreSQL(
+        migrations.RunSQL(
             "DROP INDEX IF EXISTS medical_examinations_fact_exam_id_006db8e7_like",
             reverse_sql=migrations.RunSQL.noop,
         ),

@@ -8,7 +8,6 @@ their trigram indexes (about 7 s of every 1,000,000-row load) give way to btree 
 
 from django.db import migrations, models
 
-from server.studies.pg_operations import RunSQLOnPostgreSQL
 
 TRIPLED_NAME = r"regexp_replace(patient_name, '(.)', '\1\1\1', 'g')"
 
@@ -23,18 +22,18 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="study", index=models.Index(fields=["exam_description"], name="study_description_idx")
         ),
-        RunSQLOnPostgreSQL(
+        migrations.RunSQL(
             "DROP INDEX IF EXISTS study_patient_name_trgm_idx",
             reverse_sql="CREATE INDEX study_patient_name_trgm_idx ON medical_examinations_fact "
             "USING gin (patient_name gin_trgm_ops)",
         ),
-        RunSQLOnPostgreSQL(
+        migrations.RunSQL(
             f"CREATE INDEX study_patient_name_tripled_trgm_idx ON medical_examinations_fact "
             f"USING gin (({TRIPLED_NAME}) gin_trgm_ops)",
             reverse_sql="DROP INDEX IF EXISTS study_patient_name_tripled_trgm_idx",
         ),
         *(
-            RunSQLOnPostgreSQL(
+            migrations.RunSQL(
                 f"DROP INDEX IF EXISTS study_{field}_trgm_idx",
                 reverse_sql=f"CREATE INDEX study_{field}_trgm_idx ON medical_examinations_fact "
                 f"USING gin ({field} gin_trgm_ops)",

@@ -35,20 +35,12 @@ class FilterOptions:
 def distinct_values(field_name: str) -> list[str]:
     """Distinct non-empty values of one column, in code-point order (the column's collation on PostgreSQL)."""
     read = connections[Study.objects.db]  # the alias reads go to (a replica, if there are any)
-    if read.vendor == "postgresql":
-        column = Study._meta.get_field(field_name).column
-        quote = read.ops.quote_name
-        with read.cursor() as cursor:
-            cursor.execute(distinct_values_sql(quote(Study._meta.db_table), quote(column)))
-            found = cursor.fetchone()[0] or []
-        return sorted(found)  # already in the columns' "C" order; sorted for the same result everywhere
-    values = (
-        Study.objects.filter(**{f"{field_name}__gt": ""})  # neither null nor empty
-        .order_by(field_name)
-        .values_list(field_name, flat=True)
-        .distinct()
-    )
-    return sorted(values)
+    column = Study._meta.get_field(field_name).column
+    quote = read.ops.quote_name
+    with read.cursor() as cursor:
+        cursor.execute(distinct_values_sql(quote(Study._meta.db_table), quote(column)))
+        found = cursor.fetchone()[0] or []
+    return sorted(found)  # already in the columns' "C" order; sorted so as not to depend on it
 
 
 def filter_options() -> FilterOptions:

@@ -281,8 +281,7 @@ def page_of(
     """
     if offset >= total:
         return []
-    along_index = total >= SORT_MATCHES_BELOW or connections[matching.db].vendor != "postgresql"
-    ordered = order_studies(matching, sorts, along_index=along_index)
+    ordered = order_studies(matching, sorts, along_index=total >= SORT_MATCHES_BELOW)
     return list(ordered[offset : offset + limit])
 
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import math
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Aggregate, Avg, Count, F, FloatField, Func, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 
@@ -144,23 +142,8 @@ class MinutesBetween(Func):
     output_field = FloatField()
     arity = 2
 
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 60.0)",
-            arg_joiner=" - ",
-            **extra,
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 1440.0)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 60.0)"
+    arg_joiner = " - "
 
 
 class PercentileCont(Aggregate):
@@ -184,31 +167,13 @@ def _duration_summary(queryset: QuerySet[Study], start: str, end: str) -> Durati
     """Count, mean, median and 90th percentile of the minutes from ``start`` to ``end``."""
     pairs = queryset.order_by().filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
     pairs = pairs.annotate(minutes=MinutesBetween(F(end), F(start)))
-    if connection.vendor == "postgresql":
-        row = pairs.aggregate(
-            count=Count("*"),
-            mean=Avg("minutes"),
-            median=PercentileCont("minutes", 0.5),
-            p90=PercentileCont("minutes", 0.9),
-        )
-        return DurationSummary(row["count"], row["mean"], row["median"], row["p90"])
-    row = pairs.aggregate(count=Count("*"), mean=Avg("minutes"))
-    count = row["count"]
-    return DurationSummary(
-        count, row["mean"], _percentile_by_offset(pairs, count, 0.5), _percentile_by_offset(pairs, count, 0.9)
+    row = pairs.aggregate(
+        count=Count("*"),
+        mean=Avg("minutes"),
+        median=PercentileCont("minutes", 0.5),
+        p90=PercentileCont("minutes", 0.9),
     )
-
-
-def _percentile_by_offset(pairs: QuerySet[Study], count: int, fraction: float) -> float | None:
-    """PERCENTILE_CONT for databases without it: read the one or two values around the position."""
-    if count == 0:
-        return None
-    position = fraction * (count - 1)
-    low = math.floor(position)
-    values = list(pairs.order_by("minutes").values_list("minutes", flat=True)[low : low + 2])
-    if len(values) == 1:
-        return values[0]
-    return values[0] + (values[1] - values[0]) * (position - low)
+    return DurationSummary(row["count"], row["mean"], row["median"], row["p90"])
 
 
 def turnaround(queryset: QuerySet[Study]) -> Turnaround:

@@ -21,16 +21,13 @@ Chinese terms (a surname, half a given name) are what people type. So, per field
 
 from __future__ import annotations
 
-from django.db import connection, connections
-from django.db.models import Func, Max, Q
-from django.db.models.functions import Length
+from django.db import connections
+from django.db.models import Func, Q
 
 from server.studies.fields import CodePointCharField, TrigramIndexableIContains
 from server.studies.models import Study
 from server.studies.search_profile import (
     IDENTIFIER_FIELDS,
-    LENGTH_PRUNED_FIELDS,
-    MAX_VALUE_SET,
     VALUE_SET_FIELDS,
     SearchProfile,
     profile_of_table,
@@ -42,7 +39,7 @@ _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstu
 
 
 def fold_case(text: str) -> str:
-    """Lower-case ASCII only, as ILIKE does under the "C" collation and SQLite's LIKE does."""
+    """Lower-case ASCII only, as ILIKE does under the "C" collation."""
     return text.translate(_ASCII_FOLD)
 
 
@@ -60,26 +57,11 @@ def search_profile() -> SearchProfile:
 
 def _compute_search_profile() -> SearchProfile:
     read = connections[Study.objects.db]  # the alias reads go to (a replica, if there are any)
-    if read.vendor == "postgresql":
-        stored = stored_search_profile(current_version(), read.alias)
-        profile = SearchProfile.from_json(stored) if stored is not None else None
-        if profile is not None:  # stored by the import that made this version: no scan
-            return profile
-        return profile_of_table(read, Study._meta.db_table)
-    # SQLite: no aggregates of arrays; the slow path is fine there
-    values = {
-        name: sorted({v for v in Study.objects.values_list(name, flat=True) if v})
-        for name in VALUE_SET_FIELDS
-    }
-    row = Study.objects.order_by().aggregate(
-        **{f"longest_{name}": Max(Length(name)) for name in LENGTH_PRUNED_FIELDS}
-    )
-    return SearchProfile(
-        {k: v if len(v) <= MAX_VALUE_SET else None for k, v in values.items()},
-        dict.fromkeys(IDENTIFIER_FIELDS, False),
-        {name: row[f"longest_{name}"] or 0 for name in LENGTH_PRUNED_FIELDS},
-        names_have_digits=True,
-    )
+    stored = stored_search_profile(current_version(), read.alias)
+    profile = SearchProfile.from_json(stored) if stored is not None else None
+    if profile is not None:  # stored by the import that made this version: no scan
+        return profile
+    return profile_of_table(read, Study._meta.db_table)
 
 
 def _name_condition(profile: SearchProfile, term: str) -> Q | None:
@@ -87,8 +69,6 @@ def _name_condition(profile: SearchProfile, term: str) -> Q | None:
         not profile.names_have_digits and any(ch in "0123456789" for ch in term)
     ):
         return None
-    if connection.vendor != "postgresql":
-        return Q(patient_name__icontains=term)
     return Q(TrigramIndexableIContains(Tripled("patient_name"), "".join(ch * 3 for ch in term)))
 
 
