@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from server import env
+from server.core import env
 
 ROOT = Path(__file__).resolve().parent
 
@@ -31,7 +31,8 @@ try:
     keepalive = 5
     # Requests larger than this in their request line or headers are refused (gunicorn's own 400).
     limit_request_line = 8190
-    # The application writes one JSON line per request (server.request_log) with the request id and without
+    # The application writes one JSON line per request (server.core.request_log) with the request id and
+    # without
     # the query string, which may hold patient names; gunicorn's own access log would print it.
     accesslog = None
     errorlog = "-"
@@ -65,7 +66,7 @@ if (env.get_str("LOG_FORMAT") or ("text" if env.get_bool("DEBUG", False) else "j
             "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
         },
         "handlers": {"console": _json_stderr, "error_console": _json_stderr},
-        "formatters": {"json": {"()": "server.request_log.JsonFormatter"}},
+        "formatters": {"json": {"()": "server.core.request_log.JsonFormatter"}},
     }
 
 

@@ -25,7 +25,7 @@ STUDY_TABLE = '"medical_examinations_fact"'
 def reset_process_caches() -> None:
     """Empty the query layer's per-process caches (totals, options), whichever of them exist."""
     for module_name, attribute in (
-        ("server.studies.selectors.cache", "clear"),
+        ("server.core.cache", "clear"),
         ("server.studies.selectors.options", "_cache"),
     ):
         try:

@@ -39,8 +39,8 @@ def empty_table() -> None:
     """Truncate the studies (in a transaction that bumps the data version, as every write must)."""
     from django.db import connection, transaction
 
+    from server.core.data_version import bump_data_version
     from server.studies import bulk
-    from server.studies.services import bump_data_version
 
     with transaction.atomic():
         bulk.truncate(connection)

@@ -18,7 +18,7 @@ from django.conf import settings
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
-from server.database_errors import QUERY_TOO_LONG, unavailability
+from server.core.database_errors import QUERY_TOO_LONG, unavailability
 from server.studies.selectors import InvalidQuery
 
 logger = logging.getLogger("graphql_schema.errors")
@@ -34,7 +34,7 @@ def is_client_error(error: GraphQLError) -> bool:
 
 
 def request_id(execution_context: ExecutionContext | None) -> str:
-    """The id that ``server.middleware.RequestIdMiddleware`` gave the request (in ``X-Request-ID``)."""
+    """The id that ``server.core.middleware.RequestIdMiddleware`` gave the request (in ``X-Request-ID``)."""
     request = getattr(getattr(execution_context, "context", None), "request", None)
     rid = getattr(request, "request_id", None)
     if isinstance(rid, str) and _REQUEST_ID.fullmatch(rid):

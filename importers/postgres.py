@@ -24,10 +24,10 @@ from django.db import connections
 
 from importers.intake import Intake
 from importers.targets import REPLACE, Classification, Target, VerificationError
+from server.core.data_version import data_version_key, stored_search_profile
 from server.studies import bulk
 from server.studies.columns import POSTGRES_COPY_TYPES, STUDY_FIELDS
 from server.studies.search_profile import SearchProfile, profile_of_table
-from server.studies.services import data_version_key, stored_search_profile
 
 TABLE = bulk.STUDY_TABLE
 STAGING = "importers_staging"

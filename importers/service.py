@@ -25,8 +25,8 @@ from importers.models import ImportRun
 from importers.readers import SourceError, detect_format, open_source
 from importers.report import COMMITTED, DRY_RUN, ROLLED_BACK, ImportReport
 from importers.targets import INSERT, MODES, REPLACE, UPSERT, Target, VerificationError, target_for
-from server.metrics import record_import_run
-from server.studies.services import bump_data_version
+from server.core.data_version import bump_data_version
+from server.core.metrics import record_import_run
 
 logger = logging.getLogger("importers")
 

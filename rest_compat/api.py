@@ -41,12 +41,12 @@ from rest_compat.schemas import (
     StudyOut,
     ValidationErrorOut,
 )
-from server import database_errors
 from server.access import audit
 from server.access.roles import EXPORTER, VIEWER
+from server.core import database_errors
+from server.core.cache import cached
 from server.studies import selectors
 from server.studies.selectors import InvalidQuery
-from server.studies.selectors.cache import cached
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from server import env
-from server.core import local_postgres
+from server.core import env, local_postgres
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,7 +45,7 @@ try:
     # wait for a connection to the database before answering 503.
     STATEMENT_TIMEOUT_MS = env.get_int("STATEMENT_TIMEOUT_MS", 5000)
     # Totals, statistics and options are computed once per import and then served from memory: one cut by
-    # the statement timeout is tried once more under this limit (server.studies.selectors.cache); 0: none.
+    # the statement timeout is tried once more under this limit (server.core.cache); 0: none.
     CACHED_QUERY_TIMEOUT_MS = env.get_int("CACHED_QUERY_TIMEOUT_MS", 20000)
     DATABASE_CONNECT_TIMEOUT = env.get_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=1)
     # Unset: the local cluster that `make run` keeps in VAR_DIR/postgres, while it runs (for a manage.py
@@ -72,11 +71,11 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 
 def _tune_postgres(database: dict) -> dict:
     # Reuse connections for a minute and check them before use, so a restarted database is survived; the
-    # project's backend (server/postgresql) makes that check without a round trip to the database.
-    database.update(ENGINE="server.postgresql", CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
+    # project's backend (server/core/postgresql) makes that check without a round trip to the database.
+    database.update(ENGINE="server.core.postgresql", CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
     # JIT compilation adds tens of milliseconds to the short searches an API runs and never pays back.
     # statement_timeout cuts a runaway query (answered 503, "narrow the search"); management commands that
-    # run long on purpose (imports, demo data) lift it: server.studies.bulk.without_statement_timeout.
+    # run long on purpose (imports, demo data) lift it: server.core.db.without_statement_timeout.
     options = "-c jit=off"
     if STATEMENT_TIMEOUT_MS:
         options += f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
@@ -87,7 +86,7 @@ def _tune_postgres(database: dict) -> dict:
 
 
 try:
-    # PostgreSQL streaming replicas that serve reads of studies (server/studies/routers.py); comma-separated.
+    # PostgreSQL streaming replicas that serve reads of studies (server/core/routers.py); comma-separated.
     _replicas = {
         f"replica_{number}": env.parse_database_url("DATABASE_REPLICA_URLS", url)
         for number, url in enumerate(env.get_list("DATABASE_REPLICA_URLS"), start=1)
@@ -98,7 +97,7 @@ DATABASES = {"default": _tune_postgres(_default_db)}
 for _alias, _replica in _replicas.items():
     # Tests have no replica of their own: the alias then reads the test database itself.
     DATABASES[_alias] = {**_tune_postgres(_replica), "TEST": {"MIRROR": "default"}}
-DATABASE_ROUTERS = ["server.studies.routers.ReadReplicaRouter"]
+DATABASE_ROUTERS = ["server.core.routers.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 try:
@@ -126,6 +125,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.staticfiles",
+    "server.core",  # plumbing: the data version, the request scope, `migrate` without the statement timeout
     "server.studies",
     "ninja",  # its templates and static files (/api/v1/docs serves its Swagger UI files itself)
     "corsheaders",
@@ -135,11 +135,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "server.proxy.ProxiedClientAddressMiddleware",  # the client's address behind nginx, before any reader
-    "server.middleware.RequestIdMiddleware",  # first: every response, errors included, carries the id
-    "server.request_log.RequestLogMiddleware",  # one line per request, with the status the client gets
-    "server.metrics.MetricsMiddleware",  # does nothing unless METRICS_ENABLED
-    "server.studies.selectors.cache.DataVersionScopeMiddleware",
+    # The client's address behind nginx, before anything reads it.
+    "server.core.middleware.ProxiedClientAddressMiddleware",
+    "server.core.middleware.RequestIdMiddleware",  # first: every response, errors included, carries the id
+    "server.core.request_log.RequestLogMiddleware",  # one line per request, with the status the client gets
+    "server.core.metrics.MetricsMiddleware",  # does nothing unless METRICS_ENABLED
+    "server.core.request_scope.RequestScopeMiddleware",  # the data version and replica, once per request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, right after the security headers
     "corsheaders.middleware.CorsMiddleware",
@@ -259,7 +260,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "server.request_log.JsonFormatter"},
+        "json": {"()": "server.core.request_log.JsonFormatter"},
     },
     "handlers": {
         "console": {

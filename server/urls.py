@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from server.metrics import metrics_view
+from server.core.metrics import metrics_view
 
 urlpatterns: list = [
     path("api/v1/", include("rest_compat.urls")),

@@ -51,7 +51,7 @@ def study_values(exam_id: str = "20250000001", **overrides) -> dict:
 @pytest.fixture(autouse=True)
 def _fresh_query_cache():
     """Tests write studies without an import, so the per-version query cache must not outlive a test."""
-    from server.studies.selectors import cache
+    from server.core import cache
 
     cache.clear()
     yield
@@ -89,10 +89,10 @@ def studies_in_database(generated: list[tuple], django_db_blocker) -> Iterator[l
     for computations that check the API independently of its own code."""
     from django.db import transaction
 
+    from server.core.data_version import bump_data_version
     from server.studies import bulk
     from server.studies.columns import STUDY_FIELDS
     from server.studies.models import Study
-    from server.studies.services import bump_data_version
 
     with django_db_blocker.unblock():
         with transaction.atomic():

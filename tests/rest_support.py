@@ -6,9 +6,9 @@ import datetime as dt
 
 from django.test import Client
 
+from server.core.data_version import bump_data_version
 from server.studies import bulk
 from server.studies.columns import STUDY_FIELDS
-from server.studies.services import bump_data_version
 from tests.conftest import bearer_headers, study_values
 
 NO_OPTIONAL = {

@@ -1,4 +1,5 @@
-"""The connection health check of ``server.postgresql``: free for a healthy connection, right for a dead one.
+"""The connection health check of ``server.core.postgresql``: free for a healthy connection, right for a
+dead one.
 
 Each test opens a connection of its own, outside the test's transaction, as a worker holds one between
 requests.
@@ -23,7 +24,7 @@ def idle_connection():
 
 
 def test_the_project_backend_serves_postgresql():
-    assert connections["default"].__class__.__module__ == "server.postgresql.base"
+    assert connections["default"].__class__.__module__ == "server.core.postgresql.base"
 
 
 def test_a_healthy_idle_connection_is_usable_without_a_statement(idle_connection):

@@ -95,7 +95,7 @@ def test_the_command_keeps_existing_data_unless_told():
 
 @pytest.mark.django_db
 def test_loading_demo_data_bumps_the_data_version():
-    from server.studies.services import current_data_version
+    from server.core.data_version import current_data_version
 
     before = current_data_version()
     call_command("generate_demo_data", rows=5, verbosity=0)

@@ -17,8 +17,8 @@ import pytest
 from django.test import Client
 
 from graphql_schema.views import vendored_assets
+from server.core.data_version import bump_data_version
 from server.studies.models import Study
-from server.studies.services import bump_data_version
 from tests.browser_support import offline_page
 from tests.conftest import bearer_headers, study_values
 

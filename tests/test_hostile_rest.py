@@ -194,7 +194,7 @@ def test_like_and_sql_metacharacters_match_literally(api, term):
     from server.studies.models import Study
 
     Study.objects.filter(pk="20250000002").update(patient_name=f"Smith {term} John")
-    from server.studies.services import bump_data_version
+    from server.core.data_version import bump_data_version
 
     bump_data_version()
     response = _get(api, SEARCH, f"q={quote(term)}")
@@ -221,8 +221,8 @@ def test_right_to_left_combining_and_emoji(api, text):
 
 def test_emoji_in_data_is_found(api):
     load_fixed_studies()
+    from server.core.data_version import bump_data_version
     from server.studies.models import Study
-    from server.studies.services import bump_data_version
 
     Study.objects.filter(pk="20250000003").update(patient_name="林😀美華")
     bump_data_version()

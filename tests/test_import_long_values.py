@@ -12,11 +12,11 @@ from django.db import connection
 
 from importers.report import COMMITTED, ROLLED_BACK
 from importers.service import import_studies
+from server.core.data_version import bump_data_version
 from server.studies.columns import STUDY_FIELDS
 from server.studies.fields import PREFIX_KEY_LENGTH
 from server.studies.models import TEXT_LIMITS, Study
 from server.studies.search_profile import profile_of_table
-from server.studies.services import bump_data_version
 from tests.conftest import study_values
 from tests.graphql_support import gql
 from tests.import_fixtures import TRADITIONAL, legacy, write_csv, write_duckdb_varchar, write_xlsx

@@ -15,10 +15,10 @@ from importers import postgres, targets
 from importers.models import ImportRun
 from importers.report import COMMITTED, DRY_RUN, ROLLED_BACK
 from importers.service import import_studies
+from server.core.data_version import current_data_version
 from server.studies import bulk
 from server.studies.columns import STUDY_FIELDS
 from server.studies.models import Study
-from server.studies.services import current_data_version
 from tests.import_fixtures import legacy, studies, write_csv
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from server.access.authentication import authenticate
 from server.access.roles import VIEWER
 from server.access.services import create_user
 from server.access.tokens import issue_token
-from server.request_log import JsonFormatter, RequestLogMiddleware
+from server.core.request_log import JsonFormatter, RequestLogMiddleware
 from tests.test_ops_serving import PRODUCTION_ENV, manage
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from django.db import DatabaseError, connection
 from django.test import Client, override_settings
 from prometheus_client import REGISTRY
 
-from server import metrics
+from server.core import metrics
 from server.core.local_postgres import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -117,7 +117,7 @@ def test_behind_the_tls_proxy_https_gets_hsts_and_plain_http_is_redirected():
 
 @override_settings(**TLS_PROXY)
 def test_the_proxys_x_real_ip_becomes_the_client_address_only_from_a_trusted_proxy(rf):
-    from server.proxy import ProxiedClientAddressMiddleware
+    from server.core.middleware import ProxiedClientAddressMiddleware
 
     seen = []
     middleware = ProxiedClientAddressMiddleware(lambda request: seen.append(client_address(request)))

@@ -23,7 +23,7 @@ from django.db import connections
 from django.test import Client
 from server.access.services import create_user
 from server.access.tokens import issue_token
-from server.studies.selectors.cache import current_version
+from server.core.data_version import current_version
 from django.test.utils import CaptureQueriesContext
 from importers.service import import_studies
 from server.access.models import AuditEvent
@@ -123,9 +123,9 @@ def test_studies_reads_go_to_the_replica_and_writes_and_imports_never():
 
 
 def test_without_replicas_everything_reads_the_primary(settings):
+    from server.core.request_scope import _request_scope
+    from server.core.routers import ReadReplicaRouter
     from server.studies.models import Study
-    from server.studies.routers import ReadReplicaRouter
-    from server.studies.selectors.cache import _request_scope
 
     router = ReadReplicaRouter()
     assert router.db_for_read(Study) == "default"

@@ -11,11 +11,11 @@ import re
 import pytest
 from django.db import transaction
 
+from server.core.data_version import bump_data_version
 from server.studies import bulk
 from server.studies.columns import STUDY_FIELDS
 from server.studies.demo_data import generate_studies
 from server.studies.models import Study
-from server.studies.services import bump_data_version
 
 ROWS = 1200
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")

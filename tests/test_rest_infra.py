@@ -7,8 +7,8 @@ import re
 import pytest
 from django.test import override_settings
 
+from server.core.data_version import bump_data_version
 from server.studies.models import Study
-from server.studies.services import bump_data_version
 from tests.conftest import study_values
 from tests.rest_support import load_fixed_studies
 from tests.test_configuration import manage

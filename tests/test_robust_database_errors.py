@@ -13,8 +13,8 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 
-from server import database_errors
-from server.studies import bulk, selectors
+from server.core import database_errors, db
+from server.studies import selectors
 from tests.conftest import bearer_headers
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_other_database_errors_stay_masked_500s(api, monkeypatch):
 def test_bulk_work_lifts_the_timeout_and_restores_it():
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 100")
-    with bulk.without_statement_timeout(connection), connection.cursor() as cursor:
+    with db.without_statement_timeout(connection), connection.cursor() as cursor:
         cursor.execute("SELECT pg_sleep(0.3)")  # longer than the 100 ms limit: not cut
         assert _show_statement_timeout() == "0"
     assert _show_statement_timeout() == "100ms"
@@ -135,8 +135,8 @@ def _show_statement_timeout() -> str:
 def test_a_total_may_take_longer_once_than_other_queries(settings):
     """Totals are computed once per data version and then cached: one cut by STATEMENT_TIMEOUT_MS is tried
     once more under CACHED_QUERY_TIMEOUT_MS, while the page itself stays under the usual limit."""
+    from server.core.cache import clear
     from server.studies.models import Study
-    from server.studies.selectors.cache import clear
     from tests.conftest import study_values
 
     Study.objects.create(**study_values("S1"))
@@ -165,9 +165,9 @@ def test_a_total_may_take_longer_once_than_other_queries(settings):
 @pytest.mark.django_db(transaction=True)
 def test_the_api_answers_a_search_whose_first_count_is_cut(settings, monkeypatch):
     """Through the REST search, as a worker runs it (no transaction around the request)."""
+    from server.core.cache import clear
     from server.studies.models import Study
     from server.studies.selectors import search
-    from server.studies.selectors.cache import clear
     from tests.conftest import study_values
 
     Study.objects.create(**study_values("S1"))
@@ -203,14 +203,14 @@ def test_a_changed_timeout_is_restored_whichever_way_the_block_ends():
         cursor.execute("SET statement_timeout = 100")
     # An error the transaction survives: the setting must be restored by a statement.
     with transaction.atomic():
-        with pytest.raises(ValueError), bulk.statement_timeout(connection, 0):
+        with pytest.raises(ValueError), db.statement_timeout(connection, 0):
             raise ValueError("not the database's")
         assert _show_statement_timeout() == "100ms"
     # A failed statement: the transaction's rollback restores it (no statement could run before that).
     with (
         pytest.raises(DataError),
         transaction.atomic(),
-        bulk.statement_timeout(connection, 0),
+        db.statement_timeout(connection, 0),
         connection.cursor() as cursor,
     ):
         cursor.execute("SELECT 1 / 0")

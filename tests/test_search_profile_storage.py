@@ -13,11 +13,12 @@ from django.db import connection
 
 from importers.report import COMMITTED
 from importers.service import import_studies
-from server.studies.models import DataVersion
+from server.core import cache
+from server.core.data_version import bump_data_version
+from server.core.models import DataVersion
 from server.studies.search_profile import SearchProfile, profile_of_table
-from server.studies.selectors import StudyFilters, cache, search_studies
+from server.studies.selectors import StudyFilters, search_studies
 from server.studies.selectors.text_search import search_profile
-from server.studies.services import bump_data_version
 from tests.import_fixtures import legacy, studies, write_duckdb_varchar
 
 pytestmark = pytest.mark.django_db

@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 from django.db.models import Q
 
+from server.core.data_version import bump_data_version
 from server.studies import selectors
 from server.studies.columns import STUDY_FIELDS
 from server.studies.demo_data import generate_studies
@@ -17,7 +18,6 @@ from server.studies.loose_index_scan import distinct_values_sql
 from server.studies.models import SEARCHED_FIELDS, Study
 from server.studies.selectors import Granularity, InvalidQuery, Sort, StudyFilters, TimelineField
 from server.studies.selectors.options import distinct_values
-from server.studies.services import bump_data_version
 from tests.conftest import studies_in_database
 
 ROWS = 1500

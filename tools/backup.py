@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from server import env
+from server.core import env
 from server.core.local_postgres import find_binaries
 
 ROOT = Path(__file__).resolve().parent.parent

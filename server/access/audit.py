@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from server.access.models import AuditEvent
 from server.access.roles import role_of
-from server.studies.bulk import without_statement_timeout
+from server.core.db import without_statement_timeout
 
 # Actions, one name each, as they appear in the trail.
 STUDY_SEARCH = "study.search"

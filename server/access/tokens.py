@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from server.access.models import AccessToken
 from server.access.roles import role_of
-from server.studies.models import DataVersion
-from server.studies.selectors.cache import remember_version
+from server.core.data_version import remember_version
+from server.core.models import DataVersion
 
 MAX_TOKEN_LENGTH = 128
 
@@ -54,7 +54,7 @@ def _live_token_sql() -> str:
     """The user of a live token (every column, in the model's order), the token's fingerprint and role, in
     one statement.
 
-    The studies' data version rides along (``server.studies.selectors.cache.remember_version``): every API
+    The studies' data version rides along (``server.core.data_version.remember_version``): every API
     request authenticates first and most then need the version, which would otherwise cost a round trip of
     its own.
     """

@@ -7,11 +7,10 @@ the transaction, so a failure half-way leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import contextmanager
 
-from django.db import DatabaseError, connections
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from psycopg import pq
 
 from server.studies.columns import POSTGRES_COPY_TYPES, STUDY_FIELDS
 from server.studies.models import Study
@@ -116,47 +115,3 @@ def analyze(connection: BaseDatabaseWrapper, table: str = STUDY_TABLE) -> None:
     """Refresh planner statistics after a large load, so the first searches get good plans."""
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
-
-
-@contextmanager
-def statement_timeout(connection: BaseDatabaseWrapper, milliseconds: int) -> Iterator[None]:
-    """Run the block under another ``statement_timeout`` on ``connection`` (0: none), then restore the one
-    it had, so that a connection reused later is limited as before. One round trip each way.
-
-    If the block fails and leaves its transaction failed, that transaction's rollback restores the setting
-    (no statement could); otherwise it is restored before the block's error goes on.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, false)",
-            [str(int(milliseconds))],
-        )
-        previous = cursor.fetchone()[0]
-    try:
-        yield
-    except BaseException:
-        if _can_run_statements(connection):
-            with suppress(DatabaseError):  # the block's own error is the one to report
-                _set_statement_timeout(connection, previous)
-        raise
-    _set_statement_timeout(connection, previous)
-
-
-def _can_run_statements(connection: BaseDatabaseWrapper) -> bool:
-    """The connection is open and not in a failed transaction."""
-    raw = connection.connection
-    return raw is not None and not raw.closed and raw.info.transaction_status != pq.TransactionStatus.INERROR
-
-
-def _set_statement_timeout(connection: BaseDatabaseWrapper, value: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [value])
-
-
-def without_statement_timeout(connection: BaseDatabaseWrapper) -> AbstractContextManager[None]:
-    """Lift ``STATEMENT_TIMEOUT_MS`` on ``connection`` for the block (imports, demo data: long on purpose).
-
-    The API's connections carry ``statement_timeout`` in their start-up options; a management command shares
-    those settings, so a bulk COPY or index build would be cut after a few seconds without this.
-    """
-    return statement_timeout(connection, 0)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from django.db import connections
 
+from server.core.cache import cached
 from server.studies.loose_index_scan import distinct_values_sql
 from server.studies.models import Study
-from server.studies.selectors.cache import cached
 
 OPTION_FIELDS = ("exam_status", "exam_source", "exam_item", "equipment_type", "exam_room", "exam_equipment")
 

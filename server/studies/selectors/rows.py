@@ -14,10 +14,9 @@ from collections.abc import Iterator, Sequence
 from django.db import connections, transaction
 from django.db.models import CharField, F, Func, QuerySet, Value
 
-from server.studies.bulk import without_statement_timeout
+from server.core.db import compile_query, without_statement_timeout
 from server.studies.columns import DATETIME_FIELDS, STUDY_FIELDS
 from server.studies.models import Study
-from server.studies.selectors.cache import compile_query
 from server.studies.selectors.search import DEFAULT_SORT, Sort, StudyFilters, filter_studies, order_studies
 
 # The text a study's times have in the contract, written by PostgreSQL.

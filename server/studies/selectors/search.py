@@ -10,8 +10,9 @@ from functools import partial
 from django.db import connections
 from django.db.models import DateTimeField, F, Func, IntegerField, Q, QuerySet
 
+from server.core.cache import cached, query_key
+from server.core.db import compile_query
 from server.studies.models import Study
-from server.studies.selectors.cache import cached, compile_query, query_key
 from server.studies.selectors.text_search import term_condition
 
 DEFAULT_PAGE_SIZE = 20

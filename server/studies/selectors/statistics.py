@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.db.models import Aggregate, Avg, Count, F, FloatField, Func, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 
+from server.core.cache import cached, query_key
 from server.studies.models import Study
-from server.studies.selectors.cache import cached, query_key
 from server.studies.selectors.search import InvalidQuery
 
 MAX_TIMELINE_PERIODS = 20_000

@@ -24,6 +24,8 @@ from __future__ import annotations
 from django.db import connections
 from django.db.models import Func, Q
 
+from server.core.cache import cached
+from server.core.data_version import current_version, stored_search_profile
 from server.studies.fields import CodePointCharField, TrigramIndexableIContains
 from server.studies.models import Study
 from server.studies.search_profile import (
@@ -32,8 +34,6 @@ from server.studies.search_profile import (
     SearchProfile,
     profile_of_table,
 )
-from server.studies.selectors.cache import cached, current_version
-from server.studies.services import stored_search_profile
 
 _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 

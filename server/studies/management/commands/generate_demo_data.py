@@ -8,11 +8,12 @@ from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from server.core import db
+from server.core.data_version import bump_data_version
 from server.studies import bulk
 from server.studies.demo_data import generate_studies
 from server.studies.models import Study
 from server.studies.search_profile import table_profile_json
-from server.studies.services import bump_data_version
 
 # Below this many rows, rebuilding every index costs more than maintaining it row by row.
 DEFER_INDEXES_FROM = 20_000
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError("The studies table already holds data; use --replace to discard it first.")
         started = time.perf_counter()
         # A million rows and their index builds take longer than the API's STATEMENT_TIMEOUT_MS.
-        with bulk.without_statement_timeout(connection), transaction.atomic(using=database):
+        with db.without_statement_timeout(connection), transaction.atomic(using=database):
             # Truncating (even an empty table) inside the transaction lets PostgreSQL take a frozen COPY.
             bulk.truncate(connection)
             if rows >= DEFER_INDEXES_FROM:

@@ -92,7 +92,7 @@ def _count_unhandled(sender, request=None, **kwargs) -> None:
         record_database_error(error)
 
 
-got_request_exception.connect(_count_unhandled, dispatch_uid="server.metrics.count_unhandled")
+got_request_exception.connect(_count_unhandled, dispatch_uid="server.core.metrics.count_unhandled")
 
 
 def route_of(request: HttpRequest) -> str:

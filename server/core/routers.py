@@ -1,11 +1,11 @@
 """Reads of studies from PostgreSQL streaming replicas (``DATABASE_REPLICA_URLS``), everything else from the
 primary.
 
-Only the studies app's models are read from a replica: they change only through imports, so a replica a few
-seconds behind serves the same answers (caches are keyed by the data version, which replicates with the
-data and is read from the same replica as the rows: one replica serves the whole of a request). Tokens, users
-and the audit trail are read from the primary, where a login or a logout just wrote them. Writes, imports
-(which name the primary explicitly) and migrations always go to the primary.
+Only the studies app's models and the data version are read from a replica: they change only through
+imports, so a replica a few seconds behind serves the same answers (caches are keyed by the data version,
+which replicates with the data and is read from the same replica as the rows: one replica serves the whole
+of a request). Tokens, users and the audit trail are read from the primary, where a login or a logout just
+wrote them. Writes, imports (which name the primary explicitly) and migrations always go to the primary.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ import random
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 
-from server.studies.selectors.cache import request_scope
+from server.core.request_scope import request_scope
 
 REPLICA_PREFIX = "replica_"
+# Read from a replica: the studies and the data version that describes them (core.DataVersion).
+_REPLICATED_APPS = frozenset({"studies"})
+_REPLICATED_MODELS = frozenset({"core.dataversion"})
 
 
 def replica_aliases() -> list[str]:
@@ -27,7 +30,9 @@ def replica_aliases() -> list[str]:
 class ReadReplicaRouter:
     def db_for_read(self, model, **hints) -> str | None:
         replicas = replica_aliases()
-        if replicas and model._meta.app_label == "studies":
+        if replicas and (
+            model._meta.app_label in _REPLICATED_APPS or model._meta.label_lower in _REPLICATED_MODELS
+        ):
             # One replica for the whole of a request: its data version and its rows must agree.
             scope = request_scope()
             if scope is None:

@@ -1,14 +1,21 @@
-"""Writes that other parts of the product call (HackSoft's "services"); reads live in ``selectors``."""
+"""The data version: bumped by every write to imported data, read by everything that caches facts about it.
+
+Studies change only through imports (and the demo generator), and every such write bumps the version in the
+database in the same transaction; a fact computed under one version stays true until the next bump, in every
+worker (``server.core.cache``). Within a request the version is read once (``server.core.request_scope``),
+or not at all when the token lookup brought it along (``remember_version``).
+"""
 
 from __future__ import annotations
 
 import json
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import F
 from django.db.models.functions import Now
 
-from server.studies.models import DataVersion
+from server.core.models import DataVersion
+from server.core.request_scope import request_scope
 
 
 def bump_data_version(using: str = DEFAULT_DB_ALIAS, search_profile: dict | None = None) -> int:
@@ -61,3 +68,29 @@ _PROFILE_SQL = (
     f"SELECT search_profile FROM {DataVersion._meta.db_table} "  # noqa: S608
     "WHERE id = 1 AND version = %s AND changed_at = %s"
 )
+
+
+def current_version() -> tuple:
+    """The data version of the database that studies are read from (a replica, if there are any): the
+    version replicates in the same transaction as the rows it describes, so a lagging replica's answers are
+    cached under its own, older version, never under the primary's newer one."""
+    scope = request_scope()
+    if scope is None:
+        return data_version_key(read_alias())
+    if "version" not in scope:
+        scope["version"] = data_version_key(read_alias())
+    return scope["version"]
+
+
+def read_alias() -> str:
+    """The database the data version (and so the data it describes) is read from in this request."""
+    return router.db_for_read(DataVersion)
+
+
+def remember_version(key: tuple, alias: str) -> None:
+    """Take the data version (a ``data_version_key``) that the request read from ``alias`` along with
+    something else, so that it does not read it again (the token lookup does: ``server.access.tokens``).
+    Only if the data is read from that same database: with replicas, the version must be the replica's."""
+    scope = request_scope()
+    if scope is not None and "version" not in scope and read_alias() == alias:
+        scope["version"] = key

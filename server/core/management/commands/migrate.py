@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
 from django.db import connections
 
-from server.studies.bulk import without_statement_timeout
+from server.core.db import without_statement_timeout
 
 
 class Command(DjangoMigrateCommand):
