@@ -19,7 +19,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from server.core.database_errors import QUERY_TOO_LONG, unavailability
-from server.studies.selectors import InvalidQuery
+from server.core.errors import InvalidQuery
 
 logger = logging.getLogger("graphql_schema.errors")
 

@@ -1,11 +1,9 @@
-"""The GraphQL schema: queries over the study query layer, with the safety extensions.
-
-Resolvers only translate arguments and call ``server.studies.selectors``; they hold no query logic.
+"""The GraphQL schema: every domain's root fields (each app's ``graphql`` package, as NetBox lays them out)
+composed into one ``Query``, with the project's safety extensions, error handling and execution.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from functools import partial
 
@@ -14,94 +12,22 @@ from django.conf import settings
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import ExecutionContext
 from strawberry_django.optimizer import DjangoOptimizerExtension
-from strawberry_django.pagination import OffsetPaginationInput
 
 from graphql_schema import errors as error_handling
 from graphql_schema import limits
-from graphql_schema.access import (
-    AdminRequired,
-    AuditExtension,
-    ViewerRequired,
-    ViewerRequiredNoPatientData,
-    note_returned,
-)
-from graphql_schema.audit import MAX_AUDIT_EVENTS, AuditEventType, resolve_audit_events
+from graphql_schema.access import AuditExtension
 from graphql_schema.caching import ValidatedDocumentCache
 from graphql_schema.execution import ColumnFastExecutionContext
-from graphql_schema.filters import StudyFilter, matching_studies
-from graphql_schema.ordering import StudyOrder, to_sorts
 from graphql_schema.scalars import SCALAR_MAP
-from graphql_schema.types import StudyFilterOptions, StudyPage, StudyStatistics, StudyType
-from server.studies import selectors
+from server.access.graphql.schema import AuditQuery
+from server.studies.graphql.schema import StudyQuery
 
 
 @strawberry.type
-class Query:
-    @strawberry.field(
-        permission_classes=[ViewerRequired],
-        description=(
-            f"Studies matching `filters`, in `ordering` (default orderDatetime DESC), one page at a time: "
-            f"`pagination.limit` defaults to {selectors.DEFAULT_PAGE_SIZE} and may be at most "
-            f"{selectors.MAX_PAGE_SIZE}; a larger one is an error."
-        ),
-    )
-    def studies(
-        self,
-        info: Info,
-        filters: StudyFilter | None = None,
-        ordering: list[StudyOrder] | None = None,
-        pagination: OffsetPaginationInput | None = None,
-    ) -> StudyPage:
-        offset = pagination.offset if pagination else 0
-        limit = pagination.limit if pagination and pagination.limit is not None else None
-        limit = selectors.DEFAULT_PAGE_SIZE if limit is None or limit is strawberry.UNSET else limit
-        selectors.check_page_bounds(offset, limit)
-        return StudyPage(
-            matching=matching_studies(filters, info), sorts=to_sorts(ordering), offset=offset, limit=limit
-        )
-
-    @strawberry.field(
-        permission_classes=[ViewerRequired], description="One study by its exam id; null when there is none."
-    )
-    def study(self, info: Info, exam_id: str) -> StudyType | None:
-        study = selectors.get_study(exam_id)
-        note_returned(info, [study.pk] if study else [])
-        return study  # type: ignore[return-value]
-
-    @strawberry.field(
-        permission_classes=[ViewerRequiredNoPatientData],
-        description="The values each drop-down filter offers, from the whole table.",
-    )
-    def study_filter_options(self) -> StudyFilterOptions:
-        # The cached selector object itself, whose fields are StudyFilterOptions' by name: copying it into
-        # the GraphQL type (dataclasses.asdict) deep-copied every one of its values on every request.
-        return selectors.filter_options()  # type: ignore[return-value]
-
-    @strawberry.field(
-        permission_classes=[ViewerRequired],
-        description="Dashboard aggregates over the studies matching `filters`.",
-    )
-    def study_statistics(self, info: Info, filters: StudyFilter | None = None) -> StudyStatistics:
-        return StudyStatistics(queryset=matching_studies(filters, info))
-
-    @strawberry.field(
-        permission_classes=[AdminRequired],
-        description=(
-            "The audit trail (admins only), oldest first: every read of patient data and every refusal. "
-            f"`limit` at most {MAX_AUDIT_EVENTS}."
-        ),
-    )
-    def audit_events(
-        self,
-        user: str | None = None,
-        since: datetime.date | None = None,
-        exam_id: str | None = None,
-        offset: int = 0,
-        limit: int = 100,
-    ) -> list[AuditEventType]:
-        return resolve_audit_events(user=user, since=since, exam_id=exam_id, offset=offset, limit=limit)
+class Query(StudyQuery, AuditQuery):
+    """Every domain's root fields, composed; a new domain adds its query class here."""
 
 
 def introspection_enabled() -> bool:

@@ -45,8 +45,8 @@ from server.access import audit
 from server.access.roles import EXPORTER, VIEWER
 from server.core import database_errors
 from server.core.cache import cached
+from server.core.errors import InvalidQuery
 from server.studies import selectors
-from server.studies.selectors import InvalidQuery
 
 logger = logging.getLogger(__name__)
 

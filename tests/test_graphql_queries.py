@@ -285,7 +285,7 @@ def test_the_filter_options_type_has_exactly_the_selectors_fields():
     and not the other would fail only at request time."""
     import dataclasses
 
-    from graphql_schema.types import StudyFilterOptions
+    from server.studies.graphql.types import StudyFilterOptions
 
     graphql_fields = {field.python_name for field in StudyFilterOptions.__strawberry_definition__.fields}
     assert graphql_fields == {field.name for field in dataclasses.fields(selectors.FilterOptions)}

@@ -43,7 +43,7 @@ def runaway(monkeypatch):
 
     monkeypatch.setattr(selectors.search, "count_studies", slow_count)
     monkeypatch.setattr(selectors, "count_studies", slow_count)
-    import graphql_schema.types as types
+    import server.studies.graphql.types as types
 
     monkeypatch.setattr(types.selectors, "count_studies", slow_count)
     yield
@@ -91,7 +91,7 @@ def test_an_unreachable_database_is_a_503_without_internals(api, monkeypatch):
     response = api.get(SEARCH)
     assert response.status_code == 503
     assert response.json() == {"detail": "Database unavailable"}
-    import graphql_schema.types as types
+    import server.studies.graphql.types as types
 
     monkeypatch.setattr(types.selectors, "count_studies", refuse)
     response = api.post("/graphql", {"query": GRAPHQL_STUDIES}, content_type="application/json")

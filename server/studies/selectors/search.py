@@ -12,6 +12,7 @@ from django.db.models import DateTimeField, F, Func, IntegerField, Q, QuerySet
 
 from server.core.cache import cached, query_key
 from server.core.db import compile_query
+from server.core.errors import InvalidQuery
 from server.studies.models import Study
 from server.studies.selectors.text_search import term_condition
 
@@ -20,10 +21,6 @@ MAX_PAGE_SIZE = 100
 MAX_SEARCH_LENGTH = 200
 # patient_age is a smallint; a bound beyond it could only be a mistake (or an attempt at an overflow).
 MAX_AGE_BOUND = 32767
-
-
-class InvalidQuery(ValueError):
-    """An argument the query layer refuses; the message is safe to show to the client."""
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from django.db.models import Aggregate, Avg, Count, F, FloatField, Func, QuerySe
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek, TruncYear
 
 from server.core.cache import cached, query_key
+from server.core.errors import InvalidQuery
 from server.studies.models import Study
-from server.studies.selectors.search import InvalidQuery
 
 MAX_TIMELINE_PERIODS = 20_000
 

@@ -1,4 +1,4 @@
-"""The admins' view of the audit trail over GraphQL (``auditEvents``), the same events as
+"""The audit trail's output type, and the reading behind ``auditEvents``: the same events as
 ``manage.py audit_log``."""
 
 from __future__ import annotations

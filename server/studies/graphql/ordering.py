@@ -7,18 +7,11 @@ last and exam_id breaks ties in the first key's direction, so the order is total
 
 from __future__ import annotations
 
-import enum
-
 import strawberry
 from strawberry import UNSET
 
+from graphql_schema.inputs import SortDirection
 from server.studies import selectors
-
-
-@strawberry.enum(description="Sort direction; null values sort last either way.")
-class SortDirection(enum.Enum):
-    ASC = "ASC"
-    DESC = "DESC"
 
 
 @strawberry.input(

@@ -1,0 +1,1 @@
+"""The access domain in the GraphQL API: the audit trail for admins."""

@@ -1,0 +1,1 @@
+"""The studies domain in the GraphQL API: types, filters, ordering and root fields."""
