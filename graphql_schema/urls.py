@@ -1,10 +1,9 @@
-"""URLs of the GraphQL API: the endpoint (GraphiQL for a browser's GET) and the playground's assets."""
+"""URLs of the GraphQL API: the endpoint (GraphiQL for a browser's GET; its assets are static files)."""
 
 from django.urls import path
 
-from graphql_schema.views import graphql_view, playground_asset
+from graphql_schema.views import graphql_view
 
 urlpatterns = [
     path("graphql", graphql_view, name="graphql"),
-    path("graphql/assets/<path:name>", playground_asset, name="graphql-playground-asset"),
 ]

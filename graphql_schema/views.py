@@ -5,35 +5,30 @@ cannot reach. The page served here is Strawberry's own, with each CDN address re
 vendored under ``static/graphql_schema/graphiql/`` (see the README there): the Subresource Integrity hashes in
 the page still hold, so the browser checks it runs exactly the files Strawberry expects.
 
-The vendored files are served by ``playground_asset`` rather than by a static-files app: GraphiQL's bundle is
-3.5 MB, so it is committed gzip-compressed (0.7 MB) and only this view knows to send it as such. It works with
-``DEBUG`` off, needs no ``collectstatic``, and the URLs carry the package versions, so they are cached for
-good.
+The vendored files are static files of this app, served by WhiteNoise like every other
+(``server.core.static_files``): with ``DEBUG`` off, without ``collectstatic``, cached for good under their
+versioned folders. GraphiQL's bundle is 3.5 MB, so it is committed gzip-compressed (0.7 MB) and sent as such.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import mimetypes
 import re
 from functools import cache
 from pathlib import Path
 
 from cross_web import HTTPException
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.urls import reverse
+from django.templatetags.static import static
 from strawberry.django.views import GraphQLView
 from strawberry.http.ides import get_graphql_ide_html
 
 from graphql_schema.schema import schema
 
 ASSETS_DIR = Path(__file__).resolve().parent / "static" / "graphql_schema" / "graphiql"
-CDN_PREFIX = "https://unpkg.com/"
 _CDN_URL = re.compile(r"https://unpkg\.com/([^\"'\s]+)")
-_CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
 @cache
@@ -48,14 +43,20 @@ def vendored_assets() -> dict[str, Path]:
 
 
 @cache
-def playground_html(assets_url: str) -> str:
-    """Strawberry's GraphiQL page, every CDN address pointing at the vendored copy under ``assets_url``."""
+def playground_html() -> str:
+    """Strawberry's GraphiQL page, every CDN address pointing at the vendored copy's static URL."""
     html = get_graphql_ide_html(graphql_ide="graphiql")
     missing = sorted({name for name in _CDN_URL.findall(html) if name not in vendored_assets()})
     if missing:
         # A Strawberry upgrade that moved to other versions: vendor them (see the assets' README).
         raise RuntimeError(f"GraphiQL assets not vendored: {', '.join(missing)}")
-    return html.replace(CDN_PREFIX, assets_url)
+    return _CDN_URL.sub(lambda match: asset_url(match.group(1)), html)
+
+
+def asset_url(name: str) -> str:
+    """The static URL of a vendored file named as on the CDN (``.gz`` where it is kept compressed)."""
+    stored = vendored_assets()[name].relative_to(ASSETS_DIR).as_posix()
+    return static(f"graphql_schema/graphiql/{stored}")
 
 
 class StudyGraphQLView(GraphQLView):
@@ -87,27 +88,7 @@ class StudyGraphQLView(GraphQLView):
         return parsed
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
-        assets_url = reverse("graphql-playground-asset", kwargs={"name": "x"}).removesuffix("x")
-        return HttpResponse(playground_html(assets_url), content_type="text/html; charset=utf-8")
-
-
-def playground_asset(request: HttpRequest, name: str) -> HttpResponse:
-    path = vendored_assets().get(name)
-    if path is None:
-        raise Http404("No such asset")
-    content_type = _CONTENT_TYPES.get(Path(name).suffix) or mimetypes.guess_type(name)[0]
-    body = path.read_bytes()
-    response = HttpResponse(content_type=content_type)
-    if path.suffix == ".gz":
-        response["Vary"] = "Accept-Encoding"
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            response["Content-Encoding"] = "gzip"
-        else:
-            body = gzip.decompress(body)
-    response.content = body
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+        return HttpResponse(playground_html(), content_type="text/html; charset=utf-8")
 
 
 graphql_view = StudyGraphQLView.as_view(schema=schema, graphql_ide="graphiql")

@@ -17,13 +17,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from ninja import NinjaAPI, Query, Router
+from ninja import NinjaAPI, Query, Router, Swagger
 from ninja.errors import HttpError, ValidationError, ValidationErrorContext
 
 import server
 from rest_compat import auth as rest_auth
 from rest_compat import export
-from rest_compat.docs import OfflineSwagger
 from rest_compat.params import ExportParams, LegacyQueryParser, SearchParams
 from rest_compat.presentation import study_json, study_row
 from rest_compat.responses import (
@@ -98,7 +97,10 @@ api = LegacyNinjaAPI(
     renderer=CompactJSONRenderer(),
     parser=LegacyQueryParser(),
     docs_decorator=_json_charset,
-    docs=OfflineSwagger(),
+    # ninja's own page and its bundled Swagger UI, served as static files like every other
+    # (server.core.static_files), so nothing loads from outside; the online validator's badge is an image
+    # from validator.swagger.io, so it is off.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from server.core import env, local_postgres
+from server.core import env, local_postgres, static_files
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -124,6 +124,7 @@ LANGUAGE_CODE = "en-us"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "whitenoise.runserver_nostatic",  # runserver leaves /static/ to WhiteNoise too: one way in dev and prod
     "django.contrib.staticfiles",
     "server.core",  # plumbing: the data version, the request scope, `migrate` without the statement timeout
     "server.studies",
@@ -142,7 +143,7 @@ MIDDLEWARE = [
     "server.core.metrics.MetricsMiddleware",  # does nothing unless METRICS_ENABLED
     "server.core.request_scope.RequestScopeMiddleware",  # the data version and replica, once per request
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, right after the security headers
+    "server.core.static_files.StaticFilesMiddleware",  # WhiteNoise, right after the security headers
     "corsheaders.middleware.CorsMiddleware",
     "rest_compat.middleware.JsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -243,7 +244,11 @@ if not SECURE_HSTS_PRELOAD:
     # Preloading is for public domains submitted to the browsers' list, not a hospital's intranet host.
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 
-# Compressed copies (gzip, Brotli when installed) made by collectstatic; WhiteNoise serves them.
+# WhiteNoise is the one server of static files (server.core.static_files): from the apps' folders with or
+# without DEBUG, and the compressed copies (gzip, Brotli when installed) that collectstatic makes.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_ADD_HEADERS_FUNCTION = static_files.add_headers
+WHITENOISE_IMMUTABLE_FILE_TEST = static_files.is_immutable
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

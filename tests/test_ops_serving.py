@@ -131,7 +131,21 @@ def test_the_proxys_x_real_ip_becomes_the_client_address_only_from_a_trusted_pro
     assert seen[-1] == "127.0.0.1"
 
 
-def test_static_files_are_served_by_whitenoise_compressed(tmp_path):
+def test_static_files_are_served_with_debug_off_and_nothing_collected(tmp_path):
+    """One way to serve static files: the REST docs' assets as the playground's, from the apps' folders."""
+    import ninja
+
+    with override_settings(STATIC_ROOT=tmp_path / "empty"):
+        response = Client().get("/static/ninja/swagger-ui.css")
+        assert response.status_code == 200
+        source = Path(ninja.__file__).parent / "static" / "ninja" / "swagger-ui.css"
+        assert b"".join(response.streaming_content) == source.read_bytes()
+        assert response["Cache-Control"] == "max-age=60, public"  # not versioned: may change on upgrade
+        docs = Client().get("/api/v1/docs")
+        assert docs.status_code == 200 and b'href="/static/ninja/swagger-ui.css"' in docs.content
+
+
+def test_collected_static_files_are_served_compressed(tmp_path):
     with override_settings(STATIC_ROOT=tmp_path):
         call_command("collectstatic", "--noinput", verbosity=0)
         client = Client()  # a new handler: WhiteNoise indexes STATIC_ROOT when it starts

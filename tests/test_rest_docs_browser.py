@@ -37,4 +37,4 @@ def test_the_docs_page_renders_every_endpoint_without_internet(live_server, tmp_
     assert outside == [], outside
     assert failed == [], failed
     assert "/api/v1/openapi.json" in local
-    assert sum(path.startswith("/api/v1/docs/assets/") for path in local) >= 3, local
+    assert sum(path.startswith("/static/ninja/") for path in local) >= 3, local

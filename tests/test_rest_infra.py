@@ -66,7 +66,8 @@ def test_the_export_exposes_its_file_name_cross_origin(client, fixed):
 
 
 def test_the_docs_page_loads_nothing_from_outside_the_server(client):
-    """With DEBUG off (these tests' settings), every asset the page names is served by the API itself."""
+    """With DEBUG off (these tests' settings) and nothing collected, every asset the page names is a static
+    file served by the application itself."""
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     html = response.content.decode()
@@ -75,12 +76,12 @@ def test_the_docs_page_loads_nothing_from_outside_the_server(client):
     assert "cdn" not in html.lower() and "http://" not in html and "https://" not in html
     assert '"validatorUrl": null' in html  # Swagger UI's default badge is an image from validator.swagger.io
     for reference in references:
-        assert reference.startswith("/api/v1/docs/assets/"), reference
+        assert reference.startswith("/static/ninja/"), reference
         asset = client.get(reference)
         assert asset.status_code == 200, reference
         assert asset["Content-Type"].split("/")[0] in {"text", "image"}, reference
-    assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js.map").status_code == 404
-    assert client.get("/api/v1/docs/assets/..%2F__init__.py").status_code == 404
+    assert client.get("/static/ninja/..%2F__init__.py").status_code == 404
+    assert client.get("/static/ninja/../__init__.py").status_code == 404
 
 
 def test_the_openapi_document_describes_every_endpoint(client):
