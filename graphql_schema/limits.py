@@ -28,7 +28,7 @@ from graphql import (
     SelectionSetNode,
     ValueNode,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension, ValidationCache
 
 # Lexical tokens in one document (MaxTokensLimiter). GraphiQL's introspection query is about 300.
 MAX_TOKENS = 2_000
@@ -43,6 +43,17 @@ MAX_EXPANDED_FIELDS = 1_000
 MAX_NESTING = 40
 # Items of one list literal, e.g. an `inList` (DocumentGuard); variables are bounded by graphql-core.
 MAX_LIST_ITEMS = 1_000
+# Distinct documents whose parse and validation Strawberry's ParserCache and ValidationCache keep: a
+# dashboard sends the same few documents over and over, and validation is a fifth of a page's CPU.
+CACHED_DOCUMENTS = 256
+
+# The depth and alias limits as validation rules, made once. The limiters make a new rule class each time
+# one is constructed (per request), and ValidationCache, keyed by the rules, would then never find a
+# document it had validated.
+LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
 
 
 class DocumentTooComplex(Exception):
@@ -145,3 +156,20 @@ class DocumentGuard(SchemaExtension):
                     )
                 ]
         yield
+
+
+class GuardedValidationCache(ValidationCache):
+    """Strawberry's validation cache, which does not validate a document the guard refused.
+
+    ``ValidationCache`` validates (or recalls) whatever document it is given, replacing errors set before
+    it; a fragment bomb that ``DocumentGuard`` refused would then be validated in full, and run.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(maxsize=CACHED_DOCUMENTS)
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors is not None:
+            yield
+            return
+        yield from super().on_validate()

@@ -10,7 +10,7 @@ from functools import partial
 import strawberry
 from django.conf import settings
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry_django.optimizer import DjangoOptimizerExtension
@@ -18,7 +18,6 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from graphql_schema import errors as error_handling
 from graphql_schema import limits
 from graphql_schema.access import AuditExtension
-from graphql_schema.caching import ValidatedDocumentCache
 from graphql_schema.execution import ColumnFastExecutionContext
 from graphql_schema.scalars import SCALAR_MAP
 from server.access.graphql.schema import AuditQuery
@@ -81,12 +80,12 @@ def build_schema() -> StudySchema:
         execution_context_class=ColumnFastExecutionContext,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[
-            ValidatedDocumentCache,  # first: a remembered document skips parsing, the limits and validation
             partial(MaxTokensLimiter, max_token_count=limits.MAX_TOKENS),
-            limits.DocumentGuard,  # before every rule that expands fragments
-            partial(QueryDepthLimiter, max_depth=limits.MAX_DEPTH),
-            partial(MaxAliasesLimiter, max_alias_count=limits.MAX_ALIASES),
+            partial(ParserCache, maxsize=limits.CACHED_DOCUMENTS),  # each distinct document parsed once
+            partial(AddValidationRules, list(limits.LIMIT_RULES)),  # depth and aliases
             IntrospectionGate,
+            limits.DocumentGuard,  # before every rule that expands fragments
+            limits.GuardedValidationCache,  # each distinct document and set of rules validated once
             AuditExtension,
             ExplicitDjangoOptimizer,
         ],
