@@ -52,7 +52,7 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) var/static .pytest_cache
 
-# Backups of the PostgreSQL database named by DATABASE_URL (README, "Running in production"): `make backup`
+# Backups of the PostgreSQL database named by DATABASE_URL (docs/operations.md): `make backup`
 # writes a pg_dump custom-format file into BACKUP_DIR (default var/backups) and prints its path;
 # `make restore FILE=...` restores one into DATABASE_URL's database, refusing a non-empty one unless FORCE=1.
 backup: $(STAMP)
@@ -62,7 +62,7 @@ restore: $(STAMP)
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/backup.dump [FORCE=1]"; exit 2; }
 	$(PY) -m tools.backup restore "$(FILE)" $(if $(FORCE),--force)
 
-# The performance benchmark (issue 7) in a database of its own, created and dropped by it (BENCH_DATABASE_URL,
+# The performance benchmark (docs/performance.md) in a database of its own, created and dropped by it (BENCH_DATABASE_URL,
 # default postgresql://postgres@127.0.0.1:5432/studies_bench). ROWS= sets the studies (default 1,000,000;
 # 50,000 with BENCH_ARGS=--quick); BENCH_ARGS="--skip-import" etc. pass options (python -m bench --help).
 # Prints one table and writes var/bench/latest.json.

@@ -1,6 +1,6 @@
 """Section 1: the studies, made by the project's own generator, and a legacy DuckDB file of the same rows.
 
-The legacy file is shaped as shared/LEGACY_DATA.md §1 describes the hospital's: table
+The legacy file is shaped as docs/legacy-data.md §1 describes the hospital's: table
 ``medical_examinations_fact``, every column VARCHAR (stripped strings, NULL for empty), birth dates as
 ``YYYYMMDD``, datetimes as ``YYYY-MM-DD HH:MM:SS``, plus ``data_load_time TIMESTAMP``. It is written through a
 temporary CSV file that DuckDB reads with ``all_varchar``: far faster than inserting row by row.

@@ -1,4 +1,4 @@
-"""Load test (issue 8): concurrent clients on the benchmark's query mix against a production-style server.
+"""Load test: concurrent clients on the benchmark's query mix against a production-style server.
 
     python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/DB --clients 32 --seconds 60
 
@@ -26,7 +26,7 @@ from bench.client import Client, Request, problem
 from bench.database import ROOT, setup_django
 from bench.server import Server, proc_status
 
-DEFAULT_RSS_GROWTH_MB = 64  # the bound stated in the README: per worker, warm-up to end
+DEFAULT_RSS_GROWTH_MB = 64  # the bound stated in docs/operations.md: per worker, warm-up to end
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -1,4 +1,4 @@
-"""The fixed query mix of issue 7, as REST requests and GraphQL documents over the same studies.
+"""The benchmark's fixed query mix (docs/performance.md): REST requests and GraphQL documents, same studies.
 
 The searched values are drawn from the data itself (deterministically for a seed), so every search finds rows:
 the study in the middle of the table gives the name, its fragments, chart number and exam_id; the month and

@@ -1,1 +1,1 @@
-"""Strawberry GraphQL API over the studies query layer (issue 4)."""
+"""The GraphQL API (Strawberry): every domain's graphql package composed into one schema (docs/graphql.md)."""

@@ -1,8 +1,8 @@
 """Scalars of the GraphQL API.
 
-Every study time is the hospital's wall-clock time (see the README, *Time*): no zone, no fraction, exactly the
-format of the legacy REST contract. Strawberry's own ``DateTime`` would print microseconds and accept offsets,
-so the API has a scalar of its own that does neither.
+Every study time is the hospital's wall-clock time (docs/configuration.md, *Time*): no zone, no fraction,
+exactly the format of the legacy REST contract. Strawberry's own ``DateTime`` would print microseconds and
+accept offsets, so the API has a scalar of its own that does neither.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from django.core.checks import CheckMessage, Error
 
 # Distribution: the release series ("major.minor") the suite passed with. Raise together with pyproject.toml
-# and requirements.lock (README, "Dependencies").
+# and requirements.lock (docs/development.md, "Dependencies").
 TESTED_SERIES = {
     "strawberry-graphql": "0.341",
     "strawberry-graphql-django": "0.93",

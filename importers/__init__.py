@@ -1,1 +1,1 @@
-"""Loading the legacy DuckDB database and Excel/CSV exports into the studies table (issue 3)."""
+"""Loading the legacy DuckDB database and Excel/CSV exports into the studies table (docs/importing.md)."""

@@ -1,6 +1,6 @@
 """Which source column holds which study field, from the header labels the hospital's files really carry.
 
-A loader that expected header names the real file did not have could not read it (LEGACY_DATA.md §4), so
+A loader that expected header names the real file did not have could not read it (docs/legacy-data.md §4), so
 labels are matched loosely: Traditional or Simplified Chinese or the English field name, in any case, with
 stray or full-width spaces and underscores ignored. Missing required columns are an error raised before a
 single row is read; unrecognised columns are named in a warning, never silently dropped.

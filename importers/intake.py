@@ -1,6 +1,6 @@
 """The stream from source rows to storable rows: normalise, validate, set repeated exam_ids aside.
 
-Duplicates are never silent (LEGACY_DATA.md §4): the first row of each exam_id goes on to the database,
+Duplicates are never silent (docs/legacy-data.md §4): the first row of each exam_id goes on to the database,
 every later row with the same exam_id is kept aside with its row number, and the database then compares
 each against the first, exactly (``IS DISTINCT FROM`` on every field), to tell identical repeats from
 conflicts. Only repeats are held in memory; for the rest a dict of exam_id → first row number is enough.

@@ -1,1 +1,1 @@
-"""REST facade that answers the legacy frontend's endpoints per shared/CONTRACT.md (issue 5)."""
+"""REST facade that answers the legacy frontend's endpoints per docs/rest-contract.md."""

@@ -1,4 +1,4 @@
-"""The legacy REST contract (``shared/CONTRACT.md``) on django-ninja, mounted at ``/api/v1/``.
+"""The legacy REST contract (``docs/rest-contract.md``) on django-ninja, mounted at ``/api/v1/``.
 
 Views are thin: they validate parameters (``params``), call the study query layer that GraphQL uses too, and
 write the contract's JSON (``presentation``, ``responses``).

@@ -41,8 +41,8 @@ try:
             f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
         )
 
-    # Robustness (README, "Robustness"): the longest an API query may run, 0 for no limit; and how long to
-    # wait for a connection to the database before answering 503.
+    # Robustness (docs/operations.md): the longest an API query may run, 0 for no limit; and how long to wait
+    # for a connection to the database before answering 503.
     STATEMENT_TIMEOUT_MS = env.get_int("STATEMENT_TIMEOUT_MS", 5000)
     # Totals, statistics and options are computed once per import and then served from memory: one cut by
     # the statement timeout is tried once more under this limit (server.core.cache); 0: none.
@@ -198,7 +198,7 @@ def _list_or_default(name: str, default: list[str]) -> list[str]:
     return env.get_list(name, default) if env.get_str(name, "").strip() else default
 
 
-# Production serving (README, "Running in production"): HTTPS behind a TLS-terminating reverse proxy,
+# Production serving (docs/operations.md): HTTPS behind a TLS-terminating reverse proxy,
 # security headers, static files, log format and metrics.
 try:
     # On only when a proxy that terminates TLS (deploy/nginx.conf) is the sole way in: then its

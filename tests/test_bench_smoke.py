@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark harness (issue 7): every section runs and reports, on a couple thousand rows.
+"""Smoke test of the benchmark harness: every section runs and reports, on a couple thousand rows.
 
 It runs the harness's sections against the test database (already migrated) with a real gunicorn, a handful of
 requests per query and half-second throughput runs, then checks the table holds every section and that nothing

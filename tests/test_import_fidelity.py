@@ -1,5 +1,5 @@
 """Conflicts and invalid rows in one file, in every format and mode: the exact conflict list, counts that add
-up, and the table untouched by a refused import (issue 14)."""
+up, and the table untouched by a refused import."""
 
 from __future__ import annotations
 

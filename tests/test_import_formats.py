@@ -36,7 +36,7 @@ def problems(report) -> list[tuple]:
 
 
 def dirty_legacy_rows(clean: list[dict]) -> list[list]:
-    """40 clean rows, then one dirty row of every kind LEGACY_DATA.md and the issue list."""
+    """40 clean rows, then one dirty row of every kind docs/legacy-data.md lists."""
     rows = [legacy(study) for study in clean]
 
     def variant(index: int, **cells) -> list:

