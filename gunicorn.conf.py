@@ -10,49 +10,46 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from server.core import env
+from server.core.environment import ConfigurationError, exit_on_configuration_error, load
 
 ROOT = Path(__file__).resolve().parent
 
 try:
-    env.load_dotenv(ROOT / ".env")
-    wsgi_app = "server.wsgi:application"
-    # Loopback only by default: nginx (deploy/nginx.conf) terminates TLS and forwards here.
-    bind = env.get_list("GUNICORN_BIND") or ["127.0.0.1:8000"]
-    # Sync workers: each answers one request at a time, and the API's work is database-bound, so 2 per CPU
-    # (plus one) keeps the CPUs busy while others wait on PostgreSQL. CPUs this process may use, not the
-    # host's.
-    workers = env.get_int("GUNICORN_WORKERS", 2 * len(os.sched_getaffinity(0)) + 1, minimum=1)
-    # A worker silent this long is killed and replaced. Generous: a 100,000-row XLSX export takes tens of
-    # seconds, and a sync worker streaming a large CSV export is busy the whole time.
-    timeout = env.get_int("GUNICORN_TIMEOUT", 120, minimum=1)
-    # On HUP or TERM, a worker has this long to finish its request before it is killed.
-    graceful_timeout = env.get_int("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=1)
-    keepalive = 5
-    # Requests larger than this in their request line or headers are refused (gunicorn's own 400).
-    limit_request_line = 8190
-    # The application writes one JSON line per request (server.core.request_log) with the request id and
-    # without
-    # the query string, which may hold patient names; gunicorn's own access log would print it.
-    accesslog = None
-    errorlog = "-"
-    loglevel = (env.get_str("LOG_LEVEL", "INFO") or "INFO").lower()
-    # Workers import the application after the fork, so a HUP loads new code too.
-    preload_app = False
-    proc_name = "radiology-studies"
-    # gunicorn 25+ opens a control socket under $HOME by default; systemd's HUP and TERM are enough.
-    control_socket_disable = True
+    ENV = load(ROOT / ".env")  # the application's own variables (server/core/environment.py)
+except ConfigurationError as error:
+    exit_on_configuration_error(error)
 
-    METRICS_ENABLED = env.get_bool("METRICS_ENABLED", False)
-    if METRICS_ENABLED:
-        _var_dir = Path(env.get_str("VAR_DIR") or ROOT / "var")
-        _metrics_dir = Path(env.get_str("METRICS_DIR") or _var_dir / "metrics")
-        # In the environment before prometheus_client is imported, which the workers do after the fork.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
-except env.ConfigurationError as error:
-    env.exit_on_configuration_error(error)
+wsgi_app = "server.wsgi:application"
+# Loopback only by default: nginx (deploy/nginx.conf) terminates TLS and forwards here.
+bind = ENV.GUNICORN_BIND
+# Sync workers: each answers one request at a time, and the API's work is database-bound, so 2 per CPU (plus
+# one) keeps the CPUs busy while others wait on PostgreSQL. CPUs this process may use, not the host's.
+workers = ENV.GUNICORN_WORKERS or 2 * len(os.sched_getaffinity(0)) + 1
+# A worker silent this long is killed and replaced. Generous: a 100,000-row XLSX export takes tens of seconds,
+# and a sync worker streaming a large CSV export is busy the whole time.
+timeout = ENV.GUNICORN_TIMEOUT
+# On HUP or TERM, a worker has this long to finish its request before it is killed.
+graceful_timeout = ENV.GUNICORN_GRACEFUL_TIMEOUT
+keepalive = 5
+# Requests larger than this in their request line or headers are refused (gunicorn's own 400).
+limit_request_line = 8190
+# The application writes one JSON line per request (server.core.request_log) with the request id and
+# without the query string, which may hold patient names; gunicorn's own access log would print it.
+accesslog = None
+errorlog = "-"
+loglevel = ENV.LOG_LEVEL.lower()
+# Workers import the application after the fork, so a HUP loads new code too.
+preload_app = False
+proc_name = "radiology-studies"
+# gunicorn 25+ opens a control socket under $HOME by default; systemd's HUP and TERM are enough.
+control_socket_disable = True
 
-if (env.get_str("LOG_FORMAT") or ("text" if env.get_bool("DEBUG", False) else "json")).lower() == "json":
+METRICS_ENABLED = ENV.METRICS_ENABLED
+if METRICS_ENABLED:
+    # In the environment before prometheus_client is imported, which the workers do after the fork.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(ENV.METRICS_DIR or (ENV.VAR_DIR or ROOT / "var") / "metrics")
+
+if (ENV.LOG_FORMAT or ("text" if ENV.DEBUG else "json")) == "json":
     # gunicorn's own lines (start, worker boot and exit, timeouts) as JSON too, like the application's.
     # A whole configuration: gunicorn merges only the top-level keys of this dict into its defaults.
     _json_stderr = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}

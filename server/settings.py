@@ -8,66 +8,62 @@ application itself (import times) are ``timestamptz`` columns that Django reads 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from pathlib import Path
 
-from server.core import env, local_postgres, static_files
+from server.core import local_postgres, static_files
+from server.core.environment import ConfigurationError, exit_on_configuration_error, load, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 try:
-    env.load_dotenv(BASE_DIR / ".env")
-    VAR_DIR = Path(env.get_str("VAR_DIR", str(BASE_DIR / "var")))
-
-    DEBUG = env.get_bool("DEBUG", False)
-    SECRET_KEY = env.get_str("SECRET_KEY")
+    # Every variable, typed and bounded in one place (server/core/environment.py; .env.example).
+    ENV = load(BASE_DIR / ".env")
+    VAR_DIR = ENV.VAR_DIR or BASE_DIR / "var"
+    DEBUG = ENV.DEBUG
+    SECRET_KEY = ENV.SECRET_KEY
     if not SECRET_KEY:
         if not DEBUG:
-            raise env.ConfigurationError(
+            raise ConfigurationError(
                 "SECRET_KEY is not set; production settings need a long random value "
                 "(or set DEBUG=true for local development)"
             )
         SECRET_KEY = "dev-only-" + secrets.token_urlsafe(32)
-
-    # GraphQL schema introspection (and GraphiQL's docs) in production; it is always on with DEBUG.
-    GRAPHQL_INTROSPECTION = env.get_bool("GRAPHQL_INTROSPECTION", False)
-    ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
-    TIME_ZONE = env.get_str("TIME_ZONE", "Asia/Taipei")
-    LOG_LEVEL = (env.get_str("LOG_LEVEL", "INFO") or "INFO").upper()
-    if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise env.ConfigurationError(
-            f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
-        )
-
-    # Robustness (docs/operations.md): the longest an API query may run, 0 for no limit; and how long to wait
-    # for a connection to the database before answering 503.
-    STATEMENT_TIMEOUT_MS = env.get_int("STATEMENT_TIMEOUT_MS", 5000)
-    # Totals, statistics and options are computed once per import and then served from memory: one cut by
-    # the statement timeout is tried once more under this limit (server.core.cache); 0: none.
-    CACHED_QUERY_TIMEOUT_MS = env.get_int("CACHED_QUERY_TIMEOUT_MS", 20000)
-    DATABASE_CONNECT_TIMEOUT = env.get_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=1)
     # Unset: the local cluster that `make run` keeps in VAR_DIR/postgres, while it runs (for a manage.py
     # command in a second terminal). Production always names its server.
-    _database_url = env.get_str("DATABASE_URL") or local_postgres.running_url(VAR_DIR / "postgres")
+    _database_url = ENV.DATABASE_URL or local_postgres.running_url(VAR_DIR / "postgres")
     if not _database_url:
-        raise env.ConfigurationError(
+        raise ConfigurationError(
             "DATABASE_URL is not set and no local PostgreSQL runs in VAR_DIR/postgres: "
             "`make run` starts one, or set DATABASE_URL=postgresql://USER@HOST/DATABASE"
         )
-    _default_db = env.parse_database_url("DATABASE_URL", _database_url)
-except env.ConfigurationError as error:
-    env.exit_on_configuration_error(error)
+    _default_db = parse_database_url("DATABASE_URL", _database_url)
+    # PostgreSQL streaming replicas that serve reads of studies (server/core/routers.py).
+    _replicas = {
+        f"replica_{number}": parse_database_url("DATABASE_REPLICA_URLS", url)
+        for number, url in enumerate(ENV.DATABASE_REPLICA_URLS, start=1)
+    }
+except ConfigurationError as error:
+    exit_on_configuration_error(error)
 
-try:
-    import zoneinfo
+# GraphQL schema introspection (and GraphiQL's docs) in production; it is always on with DEBUG.
+GRAPHQL_INTROSPECTION = ENV.GRAPHQL_INTROSPECTION
+if ENV.ALLOWED_HOSTS is not None:
+    ALLOWED_HOSTS = ENV.ALLOWED_HOSTS
+else:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost"] if DEBUG else []
+TIME_ZONE = ENV.TIME_ZONE
+LOG_LEVEL = ENV.LOG_LEVEL
 
-    zoneinfo.ZoneInfo(TIME_ZONE)
-except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-    env.exit_on_configuration_error(
-        env.ConfigurationError(f"TIME_ZONE {TIME_ZONE!r} is not a known IANA zone")
-    )
+# Robustness (docs/operations.md): the longest an API query may run, 0 for no limit; and how long to wait for
+# a connection to the database before answering 503.
+STATEMENT_TIMEOUT_MS = ENV.STATEMENT_TIMEOUT_MS
+# Totals, statistics and options are computed once per import and then served from memory: one cut by the
+# statement timeout is tried once more under this limit (server.core.cache); 0: none.
+CACHED_QUERY_TIMEOUT_MS = ENV.CACHED_QUERY_TIMEOUT_MS
+DATABASE_CONNECT_TIMEOUT = ENV.DATABASE_CONNECT_TIMEOUT
+
 
 def _tune_postgres(database: dict) -> dict:
     # Reuse connections for a minute and check them before use, so a restarted database is survived; the
@@ -85,14 +81,6 @@ def _tune_postgres(database: dict) -> dict:
     return database
 
 
-try:
-    # PostgreSQL streaming replicas that serve reads of studies (server/core/routers.py); comma-separated.
-    _replicas = {
-        f"replica_{number}": env.parse_database_url("DATABASE_REPLICA_URLS", url)
-        for number, url in enumerate(env.get_list("DATABASE_REPLICA_URLS"), start=1)
-    }
-except env.ConfigurationError as error:
-    env.exit_on_configuration_error(error)
 DATABASES = {"default": _tune_postgres(_default_db)}
 for _alias, _replica in _replicas.items():
     # Tests have no replica of their own: the alias then reads the test database itself.
@@ -100,15 +88,12 @@ for _alias, _replica in _replicas.items():
 DATABASE_ROUTERS = ["server.core.routers.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-try:
-    # Access control (server.access): token lifetime, the legacy-frontend escape hatch, login throttling.
-    ACCESS_TOKEN_TTL_HOURS = env.get_int("ACCESS_TOKEN_TTL_HOURS", 12, minimum=1)
-    ALLOW_ANONYMOUS_READ = env.get_bool("ALLOW_ANONYMOUS_READ", False)
-    LOGIN_THROTTLE_WINDOW_MINUTES = env.get_int("LOGIN_THROTTLE_WINDOW_MINUTES", 15, minimum=1)
-    LOGIN_THROTTLE_MAX_PER_USERNAME = env.get_int("LOGIN_THROTTLE_MAX_PER_USERNAME", 5, minimum=1)
-    LOGIN_THROTTLE_MAX_PER_CLIENT = env.get_int("LOGIN_THROTTLE_MAX_PER_CLIENT", 20, minimum=1)
-except env.ConfigurationError as error:
-    env.exit_on_configuration_error(error)
+# Access control (server.access): token lifetime, the legacy-frontend escape hatch, login throttling.
+ACCESS_TOKEN_TTL_HOURS = ENV.ACCESS_TOKEN_TTL_HOURS
+ALLOW_ANONYMOUS_READ = ENV.ALLOW_ANONYMOUS_READ
+LOGIN_THROTTLE_WINDOW_MINUTES = ENV.LOGIN_THROTTLE_WINDOW_MINUTES
+LOGIN_THROTTLE_MAX_PER_USERNAME = ENV.LOGIN_THROTTLE_MAX_PER_USERNAME
+LOGIN_THROTTLE_MAX_PER_CLIENT = ENV.LOGIN_THROTTLE_MAX_PER_CLIENT
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -150,26 +135,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The REST facade (rest_compat): export limits and the legacy frontend's origins.
-try:
-    # openpyxl's write-only mode keeps memory flat, but time and file size grow with the rows; Excel itself
-    # stops at 1,048,575 data rows. Larger exports are refused with the count, never truncated.
-    EXPORT_XLSX_MAX_ROWS = env.get_int("EXPORT_XLSX_MAX_ROWS", 100_000, minimum=1)
-    if EXPORT_XLSX_MAX_ROWS > 1_048_575:
-        raise env.ConfigurationError(
-            f"EXPORT_XLSX_MAX_ROWS must be at most 1048575 (Excel's row limit), not {EXPORT_XLSX_MAX_ROWS}"
-        )
-    # CSV is streamed in constant memory; 0 means no limit.
-    EXPORT_CSV_MAX_ROWS = env.get_int("EXPORT_CSV_MAX_ROWS", 0)
-    CORS_ALLOWED_ORIGINS = env.get_list("CORS_ALLOWED_ORIGINS", [])
-    for _origin in CORS_ALLOWED_ORIGINS:
-        _scheme, _, _rest = _origin.partition("://")
-        if _scheme not in {"http", "https"} or not _rest or "/" in _rest:
-            raise env.ConfigurationError(
-                f"CORS_ALLOWED_ORIGINS must list origins like https://host[:port], not {_origin!r}"
-            )
-except env.ConfigurationError as error:
-    env.exit_on_configuration_error(error)
+# The REST facade (rest_compat): export limits and the legacy frontend's origins. openpyxl's write-only mode
+# keeps memory flat, but time and file size grow with the rows, and Excel itself stops at 1,048,575 data rows:
+# larger exports are refused with the count, never truncated. CSV is streamed in constant memory; 0: no limit.
+EXPORT_XLSX_MAX_ROWS = ENV.EXPORT_XLSX_MAX_ROWS
+EXPORT_CSV_MAX_ROWS = ENV.EXPORT_CSV_MAX_ROWS
+CORS_ALLOWED_ORIGINS = ENV.CORS_ALLOWED_ORIGINS
 # The frontend reads the export's file name from Content-Disposition.
 CORS_EXPOSE_HEADERS = ["Content-Disposition"]
 
@@ -189,42 +160,23 @@ TEMPLATES = [
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-def _bool_or_default(name: str, default: bool) -> bool:
-    """An empty value (``NAME=`` as in .env.example) means the default, not false."""
-    return env.get_bool(name, default) if env.get_str(name, "").strip() else default
-
-
-def _list_or_default(name: str, default: list[str]) -> list[str]:
-    return env.get_list(name, default) if env.get_str(name, "").strip() else default
-
-
-# Production serving (docs/operations.md): HTTPS behind a TLS-terminating reverse proxy,
-# security headers, static files, log format and metrics.
-try:
-    # On only when a proxy that terminates TLS (deploy/nginx.conf) is the sole way in: then its
-    # X-Forwarded-Proto says whether the client used HTTPS, and its X-Real-IP who the client is.
-    BEHIND_TLS_PROXY = env.get_bool("BEHIND_TLS_PROXY", False)
-    TRUSTED_PROXY_ADDRESSES = _list_or_default("TRUSTED_PROXY_ADDRESSES", ["127.0.0.1", "::1"])
-    SECURE_SSL_REDIRECT = _bool_or_default("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
-    SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool_or_default("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", False)
-    LOG_FORMAT = (env.get_str("LOG_FORMAT", "text" if DEBUG else "json") or "").lower()
-    if LOG_FORMAT not in {"json", "text"}:
-        raise env.ConfigurationError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
-    METRICS_ENABLED = env.get_bool("METRICS_ENABLED", False)
-    METRICS_TOKEN = env.get_str("METRICS_TOKEN", "") or ""
-    METRICS_ALLOWED_ADDRESSES = _list_or_default("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
-    for _network in METRICS_ALLOWED_ADDRESSES:
-        try:
-            ipaddress.ip_network(_network, strict=False)
-        except ValueError:
-            raise env.ConfigurationError(
-                f"METRICS_ALLOWED_ADDRESSES must list addresses or networks (10.0.0.0/8), not {_network!r}"
-            ) from None
-    METRICS_DIR = Path(env.get_str("METRICS_DIR", str(VAR_DIR / "metrics")))
-except env.ConfigurationError as error:
-    env.exit_on_configuration_error(error)
+# Production serving (docs/operations.md): HTTPS behind a TLS-terminating reverse proxy, security headers,
+# static files, log format and metrics. BEHIND_TLS_PROXY is on only when a proxy that terminates TLS
+# (deploy/nginx.conf) is the sole way in: then its X-Forwarded-Proto says whether the client used HTTPS, and
+# its X-Real-IP who the client is.
+BEHIND_TLS_PROXY = ENV.BEHIND_TLS_PROXY
+TRUSTED_PROXY_ADDRESSES = ENV.TRUSTED_PROXY_ADDRESSES
+SECURE_SSL_REDIRECT = BEHIND_TLS_PROXY if ENV.SECURE_SSL_REDIRECT is None else ENV.SECURE_SSL_REDIRECT
+SECURE_HSTS_SECONDS = (31_536_000 if BEHIND_TLS_PROXY else 0) if ENV.SECURE_HSTS_SECONDS is None else (
+    ENV.SECURE_HSTS_SECONDS
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.SECURE_HSTS_INCLUDE_SUBDOMAINS
+SECURE_HSTS_PRELOAD = ENV.SECURE_HSTS_PRELOAD
+LOG_FORMAT = ENV.LOG_FORMAT or ("text" if DEBUG else "json")
+METRICS_ENABLED = ENV.METRICS_ENABLED
+METRICS_TOKEN = ENV.METRICS_TOKEN
+METRICS_ALLOWED_ADDRESSES = ENV.METRICS_ALLOWED_ADDRESSES
+METRICS_DIR = ENV.METRICS_DIR or VAR_DIR / "metrics"
 
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -100,3 +101,31 @@ def test_make_run_works_with_no_setup_on_the_local_cluster(open_folder):
     assert "Demo login (shown once): username demo" in result.stdout
     assert result.stdout.splitlines()[-2].split() == ["50", first[0], first[14].isoformat()]
     assert "Stopped the local PostgreSQL cluster" in result.stdout.splitlines()[-1]
+
+
+def test_every_declared_variable_is_documented_in_env_example():
+    """One place declares the variables (server/core/environment.py); .env.example documents the same set."""
+    from server.core.environment import Environment
+
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert documented == set(Environment.model_fields)
+
+
+def test_several_bad_variables_are_named_on_one_line_in_the_projects_words():
+    result = manage(
+        "check",
+        DEBUG="true",
+        STATEMENT_TIMEOUT_MS="-1",
+        EXPORT_XLSX_MAX_ROWS="2000000",
+        METRICS_TOKEN="",
+        DATABASE_CONNECT_TIMEOUT="soon",
+        LOG_LEVEL="chatty",
+    )
+    assert result.returncode == 78
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: DATABASE_CONNECT_TIMEOUT must be a whole number, not 'soon'; "
+        "STATEMENT_TIMEOUT_MS must be at least 0, not '-1'; "
+        "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'CHATTY'; "
+        "EXPORT_XLSX_MAX_ROWS must be at most 1048575, not '2000000'"
+    ]
+

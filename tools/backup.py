@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from server.core import env
+from server.core.environment import ConfigurationError, load, parse_database_url
 from server.core.local_postgres import find_binaries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,11 +35,10 @@ class BackupError(Exception):
 
 
 def database_settings() -> dict:
-    env.load_dotenv(ROOT / ".env")
-    url = env.get_str("DATABASE_URL")
+    url = load(ROOT / ".env").DATABASE_URL
     if not url:
         raise BackupError("DATABASE_URL is not set; backups are of a PostgreSQL database")
-    return env.parse_database_url("DATABASE_URL", url)
+    return parse_database_url("DATABASE_URL", url)
 
 
 # DATABASE_URL query options that libpq also reads from its environment.
@@ -161,13 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "backup":
-            env.load_dotenv(ROOT / ".env")
-            default_dir = Path(env.get_str("VAR_DIR") or ROOT / "var") / "backups"
-            output_dir = args.output_dir or Path(env.get_str("BACKUP_DIR") or default_dir)
+            environment = load(ROOT / ".env")
+            default_dir = (environment.VAR_DIR or ROOT / "var") / "backups"
+            output_dir = args.output_dir or environment.BACKUP_DIR or default_dir
             print(backup(output_dir))
         else:
             print(f"Restored {args.file} into database {restore(args.file, force=args.force)!r}")
-    except (BackupError, env.ConfigurationError) as error:
+    except (BackupError, ConfigurationError) as error:
         sys.stderr.write(f"{args.command}: {error}\n")
         return 1
     return 0
