@@ -14,6 +14,8 @@ import pytest
 from django.db import connection
 from psycopg import sql
 
+from tools.backup import BackupError, program
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db  # the migrated test database, copied as the source's starting point
 
@@ -73,10 +75,13 @@ def databases(tmp_path):
     source, target = f"{test_database}_src_{suffix}", f"{test_database}_restored_{suffix}"
     with admin_connection() as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(source)))
+    connection.ensure_connection()
+    major = connection.connection.info.server_version // 10000
     try:
         schema = tmp_path / "schema.dump"
-        subprocess.run(["pg_dump", "-Fc", "-f", str(schema), "-d", url_for(test_database)], check=True)
-        subprocess.run(["pg_restore", "--no-owner", "-d", url_for(source), str(schema)], check=True)
+        dump, restore = program("pg_dump", major), program("pg_restore", major)
+        subprocess.run([dump, "-Fc", "-f", str(schema), "-d", url_for(test_database)], check=True)
+        subprocess.run([restore, "--no-owner", "-d", url_for(source), str(schema)], check=True)
         yield source, target
     finally:
         with admin_connection() as admin:
@@ -126,3 +131,15 @@ def test_restore_of_a_missing_or_broken_file_fails_with_one_line(tmp_path):
     command = ["make", "-s", "-o", ".venv/.installed", "restore"]
     make = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert make.returncode != 0 and "usage: make restore FILE=" in make.stdout
+
+
+def test_the_client_programs_match_the_server_or_are_the_nearest_newer():
+    """An older pg_dump refuses a newer server: with the embedded PostgreSQL 18 and Debian's 15 client on
+    PATH, the bare name failed. The embedded wheel always brings a client of its own major version."""
+    chosen = program("pg_dump", 18)
+    version = subprocess.run([chosen, "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.split()[-1].startswith("18.")
+    older = subprocess.run([program("pg_dump", 13), "--version"], capture_output=True, text=True, check=True)
+    assert 13 <= int(older.stdout.split()[-1].split(".")[0]) <= 18
+    with pytest.raises(BackupError, match="no pg_restore for PostgreSQL 99 or newer"):
+        program("pg_restore", 99)

