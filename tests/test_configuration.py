@@ -129,3 +129,17 @@ def test_several_bad_variables_are_named_on_one_line_in_the_projects_words():
         "EXPORT_XLSX_MAX_ROWS must be at most 1048575, not '2000000'"
     ]
 
+
+
+def test_spaces_around_a_value_are_ignored_and_spaces_alone_mean_the_default(monkeypatch):
+    """As the parser before pydantic-settings read them: ``DEBUG= yes`` is true, ``STATEMENT_TIMEOUT_MS= ``
+    is the default."""
+    from server.core.environment import load
+
+    monkeypatch.setenv("DEBUG", " yes ")
+    monkeypatch.setenv("STATEMENT_TIMEOUT_MS", "  ")
+    monkeypatch.setenv("GUNICORN_WORKERS", " 3 ")
+    monkeypatch.setenv("SECURE_SSL_REDIRECT", " ")
+    environment = load(None)
+    assert environment.DEBUG is True and environment.STATEMENT_TIMEOUT_MS == 5000
+    assert environment.GUNICORN_WORKERS == 3 and environment.SECURE_SSL_REDIRECT is None

@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Values that may carry a password or a key: an error names them but never shows them.
@@ -38,6 +39,15 @@ def _comma_separated(value: object) -> object:
     return value
 
 
+def _stripped(value: object) -> object:
+    """Spaces around a value are not part of it, and a value of spaces alone means the default."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise PydanticUseDefault
+        return value.strip()
+    return value
+
+
 def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
@@ -48,8 +58,9 @@ def _upper(value: object) -> object:
 
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_separated)]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-Count = Annotated[int, Field(ge=0)]
-Positive = Annotated[int, Field(ge=1)]
+Flag = Annotated[bool, BeforeValidator(_stripped)]
+Count = Annotated[int, Field(ge=0), BeforeValidator(_stripped)]
+Positive = Annotated[int, Field(ge=1), BeforeValidator(_stripped)]
 
 
 class Environment(BaseSettings):
@@ -59,7 +70,7 @@ class Environment(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore")
 
     # Django and the database
-    DEBUG: bool = False
+    DEBUG: Flag = False
     SECRET_KEY: str | None = None
     ALLOWED_HOSTS: CommaList | None = None
     TIME_ZONE: str = "Asia/Taipei"
@@ -72,28 +83,28 @@ class Environment(BaseSettings):
     # Logs and metrics
     LOG_LEVEL: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     LOG_FORMAT: Annotated[Literal["json", "text"] | None, BeforeValidator(_lower)] = None
-    METRICS_ENABLED: bool = False
+    METRICS_ENABLED: Flag = False
     METRICS_TOKEN: str = ""
     METRICS_ALLOWED_ADDRESSES: CommaList = ["127.0.0.1", "::1"]
     METRICS_DIR: Path | None = None
     # Access
     ACCESS_TOKEN_TTL_HOURS: Positive = 12
-    ALLOW_ANONYMOUS_READ: bool = False
+    ALLOW_ANONYMOUS_READ: Flag = False
     LOGIN_THROTTLE_WINDOW_MINUTES: Positive = 15
     LOGIN_THROTTLE_MAX_PER_USERNAME: Positive = 5
     LOGIN_THROTTLE_MAX_PER_CLIENT: Positive = 20
     # APIs
-    GRAPHQL_INTROSPECTION: bool = False
+    GRAPHQL_INTROSPECTION: Flag = False
     EXPORT_XLSX_MAX_ROWS: Annotated[int, Field(ge=1, le=_XLSX_ROW_LIMIT)] = 100_000
     EXPORT_CSV_MAX_ROWS: Count = 0
     CORS_ALLOWED_ORIGINS: CommaList = []
     # Serving behind the TLS proxy
-    BEHIND_TLS_PROXY: bool = False
+    BEHIND_TLS_PROXY: Flag = False
     TRUSTED_PROXY_ADDRESSES: CommaList = ["127.0.0.1", "::1"]
-    SECURE_SSL_REDIRECT: bool | None = None
+    SECURE_SSL_REDIRECT: Flag | None = None
     SECURE_HSTS_SECONDS: Count | None = None
-    SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = True
-    SECURE_HSTS_PRELOAD: bool = False
+    SECURE_HSTS_INCLUDE_SUBDOMAINS: Flag = True
+    SECURE_HSTS_PRELOAD: Flag = False
     GUNICORN_BIND: CommaList = ["127.0.0.1:8000"]
     GUNICORN_WORKERS: Positive | None = None
     GUNICORN_TIMEOUT: Positive = 120
