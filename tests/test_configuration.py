@@ -87,7 +87,7 @@ def test_make_run_works_with_no_setup_on_the_local_cluster(open_folder):
     )
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
     result = subprocess.run(
-        [python, "-m", "tools.with_postgres", "--data", str(open_folder / "postgres"), "sh", "-c", steps],
+        [python, "-m", "tools.with_postgres", "--local", "sh", "-c", steps],
         cwd=ROOT,
         env={**clean, "DEBUG": "true", "VAR_DIR": str(open_folder)},
         capture_output=True,
@@ -101,6 +101,7 @@ def test_make_run_works_with_no_setup_on_the_local_cluster(open_folder):
     assert "Demo login (shown once): username demo" in result.stdout
     assert result.stdout.splitlines()[-2].split() == ["50", first[0], first[14].isoformat()]
     assert "Stopped the local PostgreSQL cluster" in result.stdout.splitlines()[-1]
+    assert (open_folder / "postgres" / "PG_VERSION").exists()  # --local: in VAR_DIR, where settings look
 
 
 def test_every_declared_variable_is_documented_in_env_example():

@@ -34,7 +34,10 @@ class ConfigurationError(Exception):
 
 
 def _comma_separated(value: object) -> object:
+    """``a, b`` is ``["a", "b"]``; a value of spaces alone means the default, as for every variable."""
     if isinstance(value, str):
+        if not value.strip():
+            raise PydanticUseDefault
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
 
@@ -67,12 +70,14 @@ class Environment(BaseSettings):
     """The variables, their types, defaults and bounds. A default of None is worked out from others in
     ``server.settings`` (the hosts from DEBUG, HSTS from BEHIND_TLS_PROXY, ...)."""
 
-    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        case_sensitive=True, env_ignore_empty=True, extra="ignore", env_file_encoding="utf-8"
+    )
 
     # Django and the database
     DEBUG: Flag = False
     SECRET_KEY: str | None = None
-    ALLOWED_HOSTS: CommaList | None = None
+    ALLOWED_HOSTS: Annotated[list[str] | None, NoDecode, BeforeValidator(_comma_separated)] = None
     TIME_ZONE: str = "Asia/Taipei"
     VAR_DIR: Path | None = None
     DATABASE_URL: str | None = None
@@ -95,7 +100,7 @@ class Environment(BaseSettings):
     LOGIN_THROTTLE_MAX_PER_CLIENT: Positive = 20
     # APIs
     GRAPHQL_INTROSPECTION: Flag = False
-    EXPORT_XLSX_MAX_ROWS: Annotated[int, Field(ge=1, le=_XLSX_ROW_LIMIT)] = 100_000
+    EXPORT_XLSX_MAX_ROWS: Annotated[Positive, Field(le=_XLSX_ROW_LIMIT)] = 100_000
     EXPORT_CSV_MAX_ROWS: Count = 0
     CORS_ALLOWED_ORIGINS: CommaList = []
     # Serving behind the TLS proxy

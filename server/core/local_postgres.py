@@ -128,7 +128,8 @@ def _service_user() -> str:
 def running_url(data: Path, database: str = LOCAL_DATABASE) -> str | None:
     """The URL of the cluster running on ``data``, or None when none runs there.
 
-    ``postmaster.pid`` holds the server's pid, port and status; a file left by a crash names a dead pid.
+    ``postmaster.pid`` holds the server's pid, port and status. A file left by a crash names a dead pid, or,
+    after a reboot, a pid another process has since taken: the port must answer too.
     """
     try:
         lines = (data / "postmaster.pid").read_text().splitlines()
@@ -141,9 +142,17 @@ def running_url(data: Path, database: str = LOCAL_DATABASE) -> str | None:
         return None
     except PermissionError:
         pass  # alive, owned by the service user
-    if status != "ready":
+    if status != "ready" or not _answers(port):
         return None
     return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 class Cluster:
@@ -196,20 +205,30 @@ class Cluster:
             raise ClusterError(f"{Path(args[0]).name} failed: {message} (server log: {self.log})")
 
     def init(self) -> Cluster:
-        """``initdb`` unless the folder holds a cluster already (a persistent one's later starts)."""
+        """``initdb`` unless the folder holds a cluster already (a persistent one's later starts).
+
+        initdb writes into a folder beside the data's and that folder is renamed only once it has finished:
+        an initdb interrupted half-way (Ctrl-C during the first ``make run``) leaves no folder that a later
+        run would take for a cluster.
+        """
         if (self.data / "PG_VERSION").exists():
             return self
-        self._hand_over(self.data)
+        unfinished = self.data.with_name(self.data.name + ".initdb")
+        shutil.rmtree(unfinished, ignore_errors=True)
+        self._hand_over(unfinished)
         self._run(
             str(self.binaries / "initdb"),
             "-D",
-            str(self.data),
+            str(unfinished),
             "-U",
             "postgres",
             "--auth=trust",
             "--encoding=UTF8",
             "--locale=C.UTF-8",
         )
+        if self.data.exists():
+            self.data.rmdir()  # an empty folder left by an earlier failed start; anything else is refused
+        unfinished.rename(self.data)
         return self
 
     def start(self) -> None:
@@ -251,9 +270,11 @@ class Cluster:
     def stop(self) -> None:
         self._run(str(self.binaries / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
-    def destroy(self) -> None:
-        """Stop, and remove a throwaway cluster's folder (a persistent one's data is kept)."""
-        with contextlib.suppress(ClusterError):
-            self.stop()
+    def destroy(self, stop: bool = True) -> None:
+        """Stop (unless ``stop`` is false: a cluster this process did not start), and remove a throwaway
+        cluster's folder (a persistent one's data is kept)."""
+        if stop:
+            with contextlib.suppress(ClusterError):
+                self.stop()
         if self.throwaway:
             shutil.rmtree(self.root, ignore_errors=True)
