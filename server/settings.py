@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "server.core",  # plumbing: the data version, the request scope, `migrate` without the statement timeout
     "server.studies",
+    "server.reports",  # reports and their versions, linked to studies by exam_id
     "ninja",  # its templates and static files (/api/v1/docs serves its Swagger UI files itself)
     "corsheaders",
     "server.access",
