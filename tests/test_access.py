@@ -8,7 +8,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
@@ -17,7 +17,7 @@ from django.utils import timezone
 from server.access import audit, tokens
 from server.access.authentication import NotAuthenticated, NotPermitted, require_role
 from server.access.models import AccessToken, AppendOnlyError, AuditEvent
-from server.access.roles import ADMIN, EXPORTER, VIEWER, has_role, role_of
+from server.access.roles import ADMIN, ANALYST, EXPORTER, REPORTER, ROLES, VIEWER, has_role, role_of
 from server.access.services import create_user
 from server.access.throttle import login_refused
 
@@ -47,12 +47,25 @@ def test_create_user_reads_the_password_from_stdin_and_validates_it(monkeypatch)
         call_command("create_user", "bob", role=VIEWER, password_stdin=True)
 
 
-def test_roles_include_the_ones_below():
-    viewer, exporter, admin = make_user("v", VIEWER), make_user("e", EXPORTER), make_user("a", ADMIN)
-    assert [has_role(viewer, r) for r in (VIEWER, EXPORTER, ADMIN)] == [True, False, False]
-    assert [has_role(exporter, r) for r in (VIEWER, EXPORTER, ADMIN)] == [True, True, False]
-    assert [has_role(admin, r) for r in (VIEWER, EXPORTER, ADMIN)] == [True, True, True]
+def test_each_role_grants_reading_its_own_right_and_admin_everything():
+    """Not a ladder: a reporter may not export, an exporter may not write reports."""
+    users = {role: make_user(f"{role}-user", role) for role in ROLES}
+    granted = {role: [has_role(users[role], right) for right in ROLES] for role in ROLES}
+    # rights in ROLES order: viewer, exporter, reporter, analyst, admin
+    assert granted == {
+        VIEWER: [True, False, False, False, False],
+        EXPORTER: [True, True, False, False, False],
+        REPORTER: [True, False, True, False, False],
+        ANALYST: [True, False, False, True, False],
+        ADMIN: [True, True, True, True, True],
+    }
     assert role_of(AnonymousUser()) is None
+
+
+def test_a_user_given_several_groups_by_hand_has_the_one_that_grants_most():
+    user = make_user("several", VIEWER)
+    user.groups.add(*Group.objects.filter(name__in=[REPORTER, ADMIN]))
+    assert role_of(user) == ADMIN
 
 
 def test_a_token_is_stored_only_as_a_hash_and_resolves_to_its_user():

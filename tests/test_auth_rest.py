@@ -143,6 +143,11 @@ def test_roles_decide_what_a_token_may_do(fixed):
     refused = viewer.get("/api/v1/studies/export")
     assert refused.status_code == 403 and refused.content == b'{"detail":"Not permitted"}'
     assert Client(**bearer_headers("exporter")).get("/api/v1/studies/export").status_code == 200
+    for role in ("reporter", "analyst"):  # they read as viewers do, but may not export
+        reader = Client(**bearer_headers(role))
+        assert reader.get("/api/v1/studies/search").status_code == 200
+        assert reader.get("/api/v1/studies/export").status_code == 403
+        assert reader.get("/api/v1/auth/me").json()["role"] == role
 
 
 def test_logout_revokes_the_token_at_once(fixed):
