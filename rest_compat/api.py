@@ -25,6 +25,7 @@ from rest_compat import auth as rest_auth
 from rest_compat import export
 from rest_compat.params import ExportParams, LegacyQueryParser, SearchParams
 from rest_compat.presentation import study_json, study_row
+from rest_compat.reports import reports
 from rest_compat.responses import (
     JSON_CONTENT_TYPE,
     CompactJSONRenderer,
@@ -257,6 +258,7 @@ def study_detail(request: HttpRequest, exam_id: str) -> HttpResponse:
 
 
 api.add_router("/studies", studies)
+api.add_router("/reports", reports)
 
 
 @api.get(

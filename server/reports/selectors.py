@@ -1,0 +1,37 @@
+"""Reads of reports (HackSoft's "selectors"), for the REST facade and, next, GraphQL.
+
+A report is read with its current version and its study in one query: the study is joined, not required
+(a report may come before its study), and is None until that study is imported.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from server.reports.models import Report, ReportVersion
+
+
+def reports() -> QuerySet[Report]:
+    """Every report with its current version and study, ready to present."""
+    return Report.objects.select_related("current", "study")
+
+
+def get_report(report_id: str) -> Report | None:
+    if "\x00" in report_id:
+        return None
+    return reports().filter(pk=report_id).first()
+
+
+def versions_of(report_id: str) -> list[ReportVersion]:
+    """A report's versions, oldest first, without their text (the list shows hashes, not content)."""
+    return list(
+        ReportVersion.objects.filter(report_id=report_id)
+        .defer("content", "history", "technique", "comparison", "findings", "impression")
+        .order_by("number")
+    )
+
+
+def get_version(report_id: str, number: int) -> ReportVersion | None:
+    if "\x00" in report_id:
+        return None
+    return ReportVersion.objects.filter(report_id=report_id, number=number).first()
