@@ -25,7 +25,7 @@ from rest_compat import auth as rest_auth
 from rest_compat import export
 from rest_compat.params import ExportParams, LegacyQueryParser, SearchParams
 from rest_compat.presentation import study_json, study_row
-from rest_compat.reports import reports
+from rest_compat.reports import report_json, reports
 from rest_compat.responses import (
     JSON_CONTENT_TYPE,
     CompactJSONRenderer,
@@ -46,6 +46,7 @@ from server.access.roles import EXPORTER, VIEWER
 from server.core import database_errors
 from server.core.cache import cached
 from server.core.errors import InvalidQuery
+from server.reports import selectors as report_selectors
 from server.studies import selectors
 
 logger = logging.getLogger(__name__)
@@ -257,6 +258,25 @@ def study_detail(request: HttpRequest, exam_id: str) -> HttpResponse:
     return json_response(study_json(study_row(study)))
 
 
+@studies.get(
+    "/{exam_id}/reports", response={200: None, 401: ErrorOut, 404: ErrorOut}, summary="A study's reports"
+)
+def study_reports(request: HttpRequest, exam_id: str) -> HttpResponse:
+    study = None if "\x00" in exam_id else selectors.get_study(exam_id)
+    found = report_selectors.reports_of_study(exam_id) if study is not None else []
+    audit.record_event(
+        audit.REPORT_LIST,
+        200 if study is not None else 404,
+        request,
+        parameters={"exam_id": exam_id.replace("\x00", ""), "report_ids": [r.report_id for r in found]},
+        record_count=len(found),
+        exam_ids=[exam_id] if study is not None else [],
+    )
+    if study is None:
+        return error_response(404, "Study not found")
+    return json_response([report_json(report) for report in found])
+
+
 api.add_router("/studies", studies)
 api.add_router("/reports", reports)
 
@@ -275,4 +295,3 @@ def health(request: HttpRequest) -> HttpResponse:
             {"status": "error", "version": server.__version__, "database": "unavailable"}, status=503
         )
     return json_response({"status": "ok", "version": server.__version__, "database": "ok"})
-

@@ -167,3 +167,24 @@ def test_writes_and_reads_are_audited_by_report_never_with_the_text(reporter):
     ]
     assert events[0].parameters == {"report_id": "R1", "version": 1, "action": "created"}
     assert all("pneumothorax" not in json.dumps(e.parameters) for e in events)
+
+
+def test_a_studys_reports_are_listed_the_most_recently_signed_first(reporter):
+    Study.objects.create(**study_values("20250000001"))
+    assert reporter.get("/api/v1/studies/20250000001/reports").json() == []
+    write(reporter, report_id="OLD", status="final", verified_at="2025-11-06T10:00:00")
+    write(reporter, report_id="NEW", status="final", verified_at="2025-11-07T09:00:00")
+    write(reporter, report_id="DRAFT")  # unsigned: last
+    write(reporter, report_id="ELSEWHERE", exam_id="20250000002")
+    listed = reporter.get("/api/v1/studies/20250000001/reports")
+    assert listed.status_code == 200
+    assert [r["report_id"] for r in listed.json()] == ["NEW", "OLD", "DRAFT"]
+    assert {r["exam_id"] for r in listed.json()} == {"20250000001"}
+    event = AuditEvent.objects.filter(action="report.list").latest("id")
+    assert event.parameters["report_ids"] == ["NEW", "OLD", "DRAFT"] and event.exam_ids == ["20250000001"]
+
+
+def test_the_reports_of_a_study_that_does_not_exist_are_404(reporter):
+    write(reporter, exam_id="20990000009")  # a report may exist before its study
+    response = reporter.get("/api/v1/studies/20990000009/reports")
+    assert response.status_code == 404 and response.json() == {"detail": "Study not found"}

@@ -27,6 +27,7 @@ STUDY_STATISTICS = "study.statistics"
 REPORT_WRITE = "report.write"  # who wrote which report and version (never the text)
 REPORT_DETAIL = "report.detail"
 REPORT_VERSIONS = "report.versions"
+REPORT_LIST = "report.list"  # a study's reports
 GRAPHQL_QUERY = "graphql.query"
 LOGIN = "auth.login"
 LOGIN_FAILED = "auth.login_failed"

@@ -6,7 +6,7 @@ A report is read with its current version and its study in one query: the study 
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from server.reports.models import Report, ReportVersion
 
@@ -35,3 +35,12 @@ def get_version(report_id: str, number: int) -> ReportVersion | None:
     if "\x00" in report_id:
         return None
     return ReportVersion.objects.filter(report_id=report_id, number=number).first()
+
+
+def reports_of_study(exam_id: str) -> list[Report]:
+    """A study's reports, the most recently signed first (unsigned ones last), ties by report_id."""
+    return list(
+        reports()
+        .filter(study_id=exam_id)
+        .order_by(F("current__verified_at").desc(nulls_last=True), "report_id")
+    )
