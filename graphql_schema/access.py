@@ -72,7 +72,7 @@ def _trail(info: Info) -> dict:
     request = _request(info)
     trail = getattr(request, _TRAIL, None)
     if trail is None:
-        trail = {"touched": False, "count": 0, "exam_ids": []}
+        trail = {"touched": False, "count": 0, "exam_ids": [], "report_ids": []}
         setattr(request, _TRAIL, trail)
     return trail
 
@@ -83,6 +83,13 @@ def note_returned(info: Info, exam_ids: Iterable[str]) -> None:
     ids = list(exam_ids)
     trail["count"] += len(ids)
     trail["exam_ids"].extend(ids)
+
+
+def note_reports_returned(info: Info, report_ids: Iterable[str], exam_ids: Iterable[str | None]) -> None:
+    """Record that these reports (and so their studies) are being sent to the client."""
+    trail = _trail(info)
+    trail["report_ids"].extend(report_ids)
+    trail["exam_ids"].extend(exam_id for exam_id in exam_ids if exam_id and exam_id not in trail["exam_ids"])
 
 
 class AuditExtension(SchemaExtension):
@@ -103,6 +110,7 @@ class AuditExtension(SchemaExtension):
                 "operation_name": context.operation_name,
                 "query": context.query,
                 "variables": context.variables or {},
+                **({"report_ids": trail["report_ids"]} if trail["report_ids"] else {}),
             },
             record_count=trail["count"],
             exam_ids=trail["exam_ids"],

@@ -21,11 +21,12 @@ from graphql_schema.access import AuditExtension
 from graphql_schema.execution import ColumnFastExecutionContext
 from graphql_schema.scalars import SCALAR_MAP
 from server.access.graphql.schema import AuditQuery
+from server.reports.graphql.schema import ReportQuery
 from server.studies.graphql.schema import StudyQuery
 
 
 @strawberry.type
-class Query(StudyQuery, AuditQuery):
+class Query(StudyQuery, ReportQuery, AuditQuery):
     """Every domain's root fields, composed; a new domain adds its query class here."""
 
 

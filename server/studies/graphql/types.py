@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 import strawberry_django
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from strawberry.types import Info
 from strawberry_django.optimizer import optimize
 from strawberry_django.pagination import OffsetPaginationInfo
 
-from graphql_schema.access import note_returned
+from graphql_schema.access import note_reports_returned, note_returned
 from graphql_schema.fields import ColumnField, column
 from graphql_schema.scalars import LocalDateTime
 from graphql_schema.types import DurationSummary, PeriodCount, ValueCount
 from server.studies import selectors
 from server.studies.models import Study
+
+if TYPE_CHECKING:
+    from server.reports.graphql.types import ReportType
 
 # The most rows any statistics list returns; byExamItem's limit must be within it.
 MAX_STATISTICS_LIMIT = 1000
@@ -49,6 +53,30 @@ class StudyType:
     check_in_datetime: LocalDateTime | None
     report_certification_datetime: LocalDateTime | None
     certified_physician: str | None
+
+    @strawberry_django.field(
+        prefetch_related=[lambda info: _reports_prefetch()],
+        description="The study's reports, the most recently signed first.",
+    )
+    def reports(
+        self, info: Info
+    ) -> list[Annotated[ReportType, strawberry.lazy("server.reports.graphql.types")]]:
+        # A page's studies come with their reports in one more query: optimize() at the page's root applies
+        # this field's prefetch. A study read alone (study(examId)) reads them here, in one query.
+        found = list(self.reports.all())  # type: ignore[attr-defined]
+        note_reports_returned(info, [report.report_id for report in found], [])
+        return found
+
+
+def _reports_prefetch() -> Prefetch:
+    """A study's reports with their current versions, as the reports domain reads them; imported when first
+    used, so that the studies app does not import the reports app when it loads (a cross-domain relation)."""
+    from django.db.models import F
+
+    from server.reports.selectors import reports
+
+    ordering = (F("current__verified_at").desc(nulls_last=True), "report_id")
+    return Prefetch("reports", queryset=reports().order_by(*ordering))
 
 
 @strawberry.type(description="One page of studies, totally ordered, with the number of all matches.")
