@@ -18,7 +18,7 @@ from strawberry.types import Info
 
 from server.access import audit
 from server.access.authentication import NotAuthenticated, NotPermitted, require_role
-from server.access.roles import ADMIN, VIEWER
+from server.access.roles import ADMIN, REPORTER, VIEWER
 
 _TRAIL = "_study_audit_trail"
 
@@ -61,6 +61,14 @@ class ViewerRequiredNoPatientData(_RoleRequired):
     ``/studies/filters/options``; they name no patient, and the frontend loads them with every page."""
 
     role = VIEWER
+    patient_data = False
+
+
+class ReporterRequired(_RoleRequired):
+    """Writing reports: a reporter's (or an admin's) token. The write is audited by the resolver itself
+    (``report.write``, as over REST), not as a read of patient data."""
+
+    role = REPORTER
     patient_data = False
 
 

@@ -21,13 +21,18 @@ from graphql_schema.access import AuditExtension
 from graphql_schema.execution import ColumnFastExecutionContext
 from graphql_schema.scalars import SCALAR_MAP
 from server.access.graphql.schema import AuditQuery
-from server.reports.graphql.schema import ReportQuery
+from server.reports.graphql.schema import ReportMutation, ReportQuery
 from server.studies.graphql.schema import StudyQuery
 
 
 @strawberry.type
 class Query(StudyQuery, ReportQuery, AuditQuery):
     """Every domain's root fields, composed; a new domain adds its query class here."""
+
+
+@strawberry.type
+class Mutation(ReportMutation):
+    """Every domain's mutations, composed."""
 
 
 def introspection_enabled() -> bool:
@@ -78,6 +83,7 @@ class ExplicitDjangoOptimizer(DjangoOptimizerExtension):
 def build_schema() -> StudySchema:
     return StudySchema(
         query=Query,
+        mutation=Mutation,
         execution_context_class=ColumnFastExecutionContext,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[

@@ -14,8 +14,8 @@ from server.reports.services import save_report
 from server.studies.bulk import write_studies
 from server.studies.columns import STUDY_FIELDS
 from server.studies.models import Study
-from tests.conftest import study_values
-from tests.graphql_support import gql
+from tests.conftest import bearer_headers, study_values
+from tests.graphql_support import gql, post
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +111,42 @@ def test_a_study_read_alone_lists_its_reports_and_they_are_audited():
     assert data == {"examId": "20250000001", "reports": [{"reportId": "R1"}]}
     event = AuditEvent.objects.filter(action="graphql.query").latest("id")
     assert event.parameters["report_ids"] == ["R1"]
+
+
+SAVE = """mutation Save($report: SaveReportInput!) {
+  saveReport(report: $report) { reportId version action }
+}"""
+
+
+def _save(headers: dict | None = None, **report) -> tuple[int, dict]:
+    values = {"reportId": "R1", "examId": "20250000001", "content": TEXT, "status": "draft", **report}
+    status, body, _ = post(SAVE, {"report": values}, headers)
+    return status, body
+
+
+def test_save_report_follows_the_rules_of_post_reports():
+    assert _save()[1]["data"]["saveReport"] == {"reportId": "R1", "version": 1, "action": "created"}
+    assert _save()[1]["data"]["saveReport"]["action"] == "unchanged"
+    updated = _save(status="final", verifiedAt="2025-11-06T15:45:59", expectedVersion=1)[1]
+    assert updated["data"]["saveReport"] == {"reportId": "R1", "version": 2, "action": "updated"}
+    for values, code, message in [
+        ({"content": "changed", "expectedVersion": 1}, "PRECONDITION_FAILED", "Report has changed"),
+        ({"status": "draft", "content": "changed"}, "CONFLICT", "A final report cannot become draft"),
+        ({"content": " "}, "BAD_USER_INPUT", "content must not be empty"),
+        ({"status": "signed"}, "BAD_USER_INPUT", "Unknown status 'signed'"),
+    ]:
+        _, body = _save(**values)
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == code
+        assert body["errors"][0]["message"].startswith(message)
+    assert gql('{ report(reportId: "R1") { version status } }')["report"] == {"version": 2, "status": "final"}
+    writes = AuditEvent.objects.filter(action="report.write").order_by("id")
+    assert [event.parameters["action"] for event in writes] == ["created", "unchanged", "updated"]
+
+
+def test_only_reporters_and_admins_may_save_a_report():
+    for role in ("viewer", "exporter", "analyst"):
+        _, body = _save(headers={"Authorization": bearer_headers(role)["HTTP_AUTHORIZATION"]})
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    _, body = _save(headers={"Authorization": bearer_headers("reporter")["HTTP_AUTHORIZATION"]})
+    assert body["data"]["saveReport"]["action"] == "created"
