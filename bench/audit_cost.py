@@ -52,7 +52,7 @@ def measure(rows: int, requests: int) -> None:
     from server.access.tokens import issue_token
 
     call_command("migrate", verbosity=0)
-    call_command("generate_demo_data", rows=rows, seed=1, verbosity=0)
+    call_command("generate_demo_data", rows=rows, seed=1, reports=False, verbosity=0)
     user = create_user("audit-bench", "viewer", "a long bench password 123")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(user).raw}")
     url = "/api/v1/studies/search?exam_source=急診&page_size=20"

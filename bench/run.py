@@ -98,7 +98,12 @@ def rate(rows: int, seconds: float) -> float:
 def generate(options: Options) -> None:
     # In this process (Django is on the benchmark database): no interpreter start-up in the figure.
     call_command(
-        "generate_demo_data", rows=options.rows, seed=options.seed, replace=True, stdout=io.StringIO()
+        "generate_demo_data",
+        rows=options.rows,
+        seed=options.seed,
+        replace=True,
+        reports=False,  # the benchmark measures studies; reports have their own
+        stdout=io.StringIO(),
     )
 
 

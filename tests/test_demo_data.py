@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from server.studies.columns import STUDY_FIELDS
 from server.studies.demo_data import generate_studies
@@ -100,3 +101,36 @@ def test_loading_demo_data_bumps_the_data_version():
     before = current_data_version()
     call_command("generate_demo_data", rows=5, verbosity=0)
     assert current_data_version() == before + 1
+
+
+@pytest.mark.django_db
+def test_demo_reports_are_deterministic_bilingual_and_valid_for_the_lifecycle():
+    """generate_demo_data writes reports for most studies: English, Chinese or both, normal findings said by
+    negation and some critical ones, BI-RADS and Lung-RADS categories, and amended and cancelled histories,
+    every one a history the lifecycle allows (the bulk writer runs them through it)."""
+    from server.reports.models import Report, ReportVersion
+
+    call_command("generate_demo_data", rows=2000, seed=7, verbosity=0)
+    first = sorted(ReportVersion.objects.values_list("report_id", "number", "status", "content_hash"))
+    reports = Report.objects.count()
+    assert 1700 < reports < 2000  # about nine in ten studies
+    texts = list(ReportVersion.objects.values_list("content", flat=True))
+    assert any("No pneumothorax" in t for t in texts) and any("未見氣胸" in t for t in texts)
+    assert any("pneumothorax with" in t for t in texts) and any("硬腦膜下出血" in t for t in texts)
+    assert any("BI-RADS" in t for t in texts) and any("Lung-RADS" in t for t in texts)
+    statuses = dict(ReportVersion.objects.values_list("change").annotate(n=Count("id")))
+    assert {"created", "amended", "status"} <= set(statuses)
+    assert not Report.objects.filter(current__isnull=True).exists()
+    assert ReportVersion.objects.exclude(findings=None).count() == ReportVersion.objects.count()
+
+    call_command("generate_demo_data", rows=2000, seed=7, replace=True, verbosity=0)
+    again = sorted(ReportVersion.objects.values_list("report_id", "number", "status", "content_hash"))
+    assert again == first
+
+
+@pytest.mark.django_db
+def test_no_reports_leaves_the_reports_tables_alone():
+    from server.reports.models import Report
+
+    call_command("generate_demo_data", rows=50, seed=1, reports=False, verbosity=0)
+    assert not Report.objects.exists()

@@ -1,4 +1,5 @@
-"""``manage.py generate_demo_data --rows N [--seed S]``: fill the studies table with synthetic studies."""
+"""``manage.py generate_demo_data --rows N [--seed S] [--no-reports]``: fill the studies table with synthetic
+studies, and the reports tables with synthetic reports for most of them (``server.reports.demo_data``)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,21 @@ class Command(BaseCommand):
         group.add_argument("--replace", action="store_true", help="delete the existing studies first")
         group.add_argument("--if-empty", action="store_true", help="do nothing if the table holds studies")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
+        parser.add_argument(
+            "--no-reports", dest="reports", action="store_false", help="studies only (the benchmark's)"
+        )
 
-    def handle(self, *args, rows: int, seed: int, replace: bool, if_empty: bool, database: str, **options):
+    def handle(
+        self,
+        *args,
+        rows: int,
+        seed: int,
+        replace: bool,
+        if_empty: bool,
+        database: str,
+        reports: bool,
+        **options,
+    ):
         if rows < 0:
             raise CommandError("--rows must be 0 or more")
         connection = connections[database]
@@ -55,10 +69,28 @@ class Command(BaseCommand):
                 written = bulk.write_studies(generate_studies(rows, seed), using=database, freeze=True)
             bulk.analyze(connection)
             bump_data_version(using=database, search_profile=table_profile_json(connection))
+            made = _write_reports(database, seed) if reports else None
         elapsed = time.perf_counter() - started
         rate = written / elapsed if elapsed else 0
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Generated {written:,} studies (seed {seed}) in {elapsed:.1f} s ({rate:,.0f} rows/s)."
-            )
-        )
+        also = f" and {made[0]:,} reports ({made[1]:,} versions)" if made else ""
+        summary = f"Generated {written:,} studies{also} (seed {seed}) in {elapsed:.1f} s"
+        summary += f" ({rate:,.0f} studies/s)."
+        self.stdout.write(self.style.SUCCESS(summary))
+
+
+def _write_reports(database: str, seed: int) -> tuple[int, int]:
+    """Reports for the studies just written, in their transaction; the old demo reports go first."""
+    from server.reports import bulk as report_bulk
+    from server.reports.demo_data import generate_reports
+
+    with connections[database].cursor() as cursor:
+        # Deferred foreign-key checks of rows written earlier in this transaction must run before TRUNCATE.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE report, report_version")
+    studies = (
+        Study.objects.using(database)
+        .order_by("exam_id")
+        .values_list("exam_id", "equipment_type", "exam_description", "order_datetime")
+        .iterator(chunk_size=5000)
+    )
+    return report_bulk.write_reports(generate_reports(studies, seed), using=database)
