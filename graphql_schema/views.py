@@ -79,7 +79,7 @@ class StudyGraphQLView(GraphQLView):
         """A body that is not UTF-8 JSON holding an object (or a batch) is the client's mistake, not a 500."""
         try:
             parsed = self.decode_json(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:  # nested past the limit
             raise HTTPException(400, "Unable to parse request body as JSON") from error
         if not isinstance(parsed, dict | list) or (
             isinstance(parsed, list) and not all(isinstance(item, dict) for item in parsed)

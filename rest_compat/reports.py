@@ -138,7 +138,7 @@ def _datetime(value: dt.datetime | None) -> str | None:
 def _parse_body(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # nested past Python's limit: hostile
         raise BadRequest("The request body must be a JSON object") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object")

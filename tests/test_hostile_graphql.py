@@ -92,6 +92,11 @@ def data_of(api: Client, query: str, variables: dict | None = None) -> dict:
         (b"--x\r\n", "multipart/form-data; boundary=x"),
         (b'{"query": "{ studies { totalCount } }"}', "application/octet-stream"),
         (b'{"query": "' + b"{" * 5000 + b'"}', "application/json"),
+        (b"[" * 5000 + b"]" * 5000, "application/json"),  # JSON nested past Python's limit: was a 500 page
+        (
+            b'{"query": "{ studies { totalCount } }", "variables": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "application/json",
+        ),
     ],
     ids=repr,
 )

@@ -319,3 +319,46 @@ def test_raw_invalid_utf8_through_wsgi_environ(api):
         status = int(statuses[0].split()[0])
         assert status < 500, (path, query, body[:300])
         assert "detail" in json.loads(body)
+
+
+REPORT_PATHS = [
+    "/api/v1/reports/{}",
+    "/api/v1/reports/{}/versions",
+    "/api/v1/reports/{}/versions/1",
+    "/api/v1/studies/{}/reports",
+]
+
+
+@pytest.mark.parametrize("path", REPORT_PATHS)
+@pytest.mark.parametrize("value", [*CONTROL_CHARACTERS, "x" * 10_000, "%", "'; DROP TABLE x; --", "😀"])
+def test_hostile_report_id_in_path(api, path, value):
+    response = api.get(path.format(quote(value, safe="")))
+    assert_clean(response, (400, 404, 422))
+
+
+@pytest.mark.parametrize("version", ["0", "-1", "99999999999999999999", "1.5", "x"])
+def test_odd_version_numbers(api, version):
+    assert_clean(api.get(f"/api/v1/reports/R1/versions/{version}"), (404, 422))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"exam_id": "1", "content": "x", "status": "draft", "report_id": "' + "x" * 10_000 + '"}',
+        "[" * 5000 + "]" * 5000,  # nested past Python's recursion limit: was a 500
+        '{"exam_id": "1", "content": "\\u0001\\u0007\\u001b", "status": "draft"}',
+        '{"exam_id": {"$ne": null}, "content": "x", "status": "draft"}',
+        "\xff\xfe not utf-8",
+        "",
+    ],
+)
+def test_hostile_report_bodies_get_a_clean_answer_and_nothing_is_half_written(api, body):
+    from server.reports.models import Report, ReportVersion
+
+    response = api.post(
+        "/api/v1/reports",
+        body.encode("latin-1", "replace") if "\xff" in body else body,
+        content_type="application/json",
+    )
+    assert_clean(response, (200, 201, 400))
+    assert Report.objects.count() == ReportVersion.objects.count()  # a report is never without its version
