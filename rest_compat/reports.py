@@ -64,6 +64,12 @@ def write_report(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# The fixed paths come before /{report_id}, which would otherwise capture them.
+@reports.get("/filters/options", summary="Report filter drop-down values")
+def report_filter_options(request: HttpRequest) -> HttpResponse:
+    return json_response(selectors.filter_options())
+
+
 @reports.get("/{report_id}", summary="One report, with its current text")
 def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
     report = selectors.get_report(report_id)

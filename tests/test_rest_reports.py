@@ -188,3 +188,24 @@ def test_the_reports_of_a_study_that_does_not_exist_are_404(reporter):
     write(reporter, exam_id="20990000009")  # a report may exist before its study
     response = reporter.get("/api/v1/studies/20990000009/reports")
     assert response.status_code == 404 and response.json() == {"detail": "Study not found"}
+
+
+def test_filter_options_come_from_the_current_versions(reporter):
+    assert reporter.get(f"{URL}/filters/options").json() == {
+        "statuses": [],
+        "report_types": [],
+        "radiologists": [],
+    }
+    write(reporter, report_id="A", report_type="CT", radiologist="陳建志")
+    write(
+        reporter, report_id="A", report_type="CT", radiologist="林美惠", status="final"
+    )  # current: final, 林
+    write(reporter, report_id="B", report_type="MR", status="preliminary")  # no radiologist
+    response = reporter.get(f"{URL}/filters/options")
+    assert response.status_code == 200
+    assert list(response.json()) == ["statuses", "report_types", "radiologists"]
+    assert response.json() == {
+        "statuses": ["final", "preliminary"],  # not the superseded draft
+        "report_types": ["CT", "MR"],
+        "radiologists": ["林美惠"],
+    }

@@ -44,3 +44,20 @@ def reports_of_study(exam_id: str) -> list[Report]:
         .filter(study_id=exam_id)
         .order_by(F("current__verified_at").desc(nulls_last=True), "report_id")
     )
+
+
+def filter_options() -> dict[str, list[str]]:
+    """The values the report filters offer, over every report's current version: distinct, non-empty,
+    sorted. (Computed on each call: at a million reports this wants the loose index scans the studies'
+    options use, with the search's design; not measured yet.)"""
+    current = ReportVersion.objects.filter(report__current=F("pk"))
+
+    def distinct(queryset, field: str) -> list[str]:
+        values = queryset.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""})
+        return sorted(values.order_by().values_list(field, flat=True).distinct())
+
+    return {
+        "statuses": distinct(current, "status"),
+        "report_types": distinct(Report.objects.all(), "report_type"),
+        "radiologists": distinct(current, "radiologist"),
+    }
