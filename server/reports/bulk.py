@@ -13,6 +13,7 @@ from itertools import islice
 from server.reports import lifecycle
 from server.reports.demo_data import DemoReport
 from server.reports.models import Report, ReportVersion
+from server.reports.search_rows import index_reports
 from server.reports.sections import split_sections
 from server.reports.services import content_hash
 
@@ -36,6 +37,7 @@ def write_reports(reports: Iterable[DemoReport], using: str = "default") -> tupl
         Report.objects.using(using).bulk_update(
             [Report(report_id=report_id, current_id=pk) for report_id, pk in current.items()], ["current"]
         )
+        index_reports(current, using=using)
         written += len(batch)
         versions_written += len(stored)
     return written, versions_written

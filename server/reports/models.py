@@ -11,6 +11,8 @@ study is imported, without being written again. ``Study.reports`` is the reverse
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Now
 
@@ -74,3 +76,57 @@ class ReportVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} v{self.number}"
+
+
+class ReportSearch(models.Model):
+    """Each report's current state, as searched: the current version's filter and sort fields beside the
+    document and its tokens (``server.reports.text_index``). One row per report, rewritten with each new
+    version by the write that stores it, so a search reads one narrow table and never a superseded text.
+
+    The document and tokens are stored out of line (``toast_tuple_target``, migration 0003): a count that
+    the token index answers then reads only small rows, or none."""
+
+    report = models.OneToOneField(
+        Report, primary_key=True, db_column="report_id", on_delete=models.CASCADE, related_name="+"
+    )
+    exam_id = CodePointCharField(null=True, blank=True)
+    report_type = CodePointCharField(null=True, blank=True)
+    status = CodePointCharField()
+    radiologist = CodePointCharField(null=True, blank=True)
+    verified_at = WallClockDateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    document = models.TextField()
+    tokens = ArrayField(models.TextField())
+
+    class Meta:
+        db_table = "report_search"
+        indexes = [
+            GinIndex(fields=["tokens"], name="report_search_tokens"),
+            models.Index(
+                models.OrderBy(models.F("verified_at"), descending=True, nulls_last=True),
+                "report_id",
+                name="report_search_verified",
+            ),
+            models.Index(fields=["created_at", "report_id"], name="report_search_created"),
+            models.Index(fields=["exam_id"], name="report_search_exam_id"),
+            models.Index(fields=["status", "verified_at"], name="report_search_status"),
+            models.Index(fields=["radiologist"], name="report_search_radiologist"),
+            models.Index(fields=["report_type"], name="report_search_report_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search row of {self.report_id}"
+
+
+class ReportSearchWord(models.Model):
+    """The vocabulary of the text index: every ASCII word of three or more characters any report has had.
+    It only grows (see ``server.reports.text_index``)."""
+
+    word = models.TextField(primary_key=True)
+
+    class Meta:
+        db_table = "report_search_word"
+        indexes = [GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="report_search_word_trgm")]
+
+    def __str__(self) -> str:
+        return self.word

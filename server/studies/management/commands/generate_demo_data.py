@@ -86,7 +86,7 @@ def _write_reports(database: str, seed: int) -> tuple[int, int]:
     with connections[database].cursor() as cursor:
         # Deferred foreign-key checks of rows written earlier in this transaction must run before TRUNCATE.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("TRUNCATE report, report_version")
+        cursor.execute("TRUNCATE report, report_version, report_search")
     studies = (
         Study.objects.using(database)
         .order_by("exam_id")

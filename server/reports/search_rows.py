@@ -1,0 +1,58 @@
+"""Keeping ``ReportSearch`` (each report's searched current state) and the vocabulary in step with the
+reports: every write that changes a report's current version calls ``index_reports`` for it, in the same
+transaction, so a search never sees a version that is not current nor misses one that is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import islice
+
+from django.db import DEFAULT_DB_ALIAS
+
+from server.reports.models import Report, ReportSearch, ReportSearchWord
+from server.reports.text_index import document_of, tokens_of, words_of
+
+BATCH = 1000
+
+
+def search_row(report: Report) -> ReportSearch:
+    """The search row of a report read with its ``current`` version."""
+    version = report.current
+    document = document_of(report.report_id, report.study_id, report.title, version.content)
+    return ReportSearch(
+        report_id=report.report_id,
+        exam_id=report.study_id,
+        report_type=report.report_type,
+        status=version.status,
+        radiologist=version.radiologist,
+        verified_at=version.verified_at,
+        created_at=report.created_at,
+        document=document,
+        tokens=tokens_of(document),
+    )
+
+
+def index_reports(report_ids: Iterable[str], using: str = DEFAULT_DB_ALIAS) -> int:
+    """Write (or rewrite) the search rows of these reports from their current versions; returns how many."""
+    written = 0
+    pending = iter(report_ids)
+    while batch := list(islice(pending, BATCH)):
+        reports = (
+            Report.objects.using(using).select_related("current").filter(pk__in=batch, current__isnull=False)
+        )
+        rows = [search_row(report) for report in reports]
+        ReportSearch.objects.using(using).bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["report"],
+            update_fields=[
+                "exam_id", "report_type", "status", "radiologist", "verified_at", "created_at",
+                "document", "tokens",
+            ],
+        )  # fmt: skip
+        ReportSearchWord.objects.using(using).bulk_create(
+            [ReportSearchWord(word=word) for word in sorted(words_of(row.document for row in rows))],
+            ignore_conflicts=True,
+        )
+        written += len(rows)
+    return written
