@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from importers.reports.derived import content_hash
 from importers.reports.source import BLANKS
 from server.reports import lifecycle
 from server.reports.models import MAX_CONTENT_LENGTH
+from server.reports.services import content_hash
 
 # The source system's status words, matched after stripping and lower-casing (docs/importing.md).
 STATUS_WORDS = {

@@ -4,7 +4,7 @@ Row shapes are the tables' own columns (plus, for staging, what the merge needs:
 status and row, each report's version count and first row, each search row's vocabulary words), so that the
 direct path copies them straight into the tables and the staging path into temporary tables of the same
 shape. The search row is ``server.reports.search_rows.search_row`` of the report once stored: the same
-document, the same sorted tokens (``derived.tokens_and_words``).
+document, the same sorted tokens (``text_index.tokens_and_words``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from importers.reports.derived import tokens_and_words
 from importers.reports.history import History
 from server.reports.sections import SECTIONS, split_sections
-from server.reports.text_index import document_of
+from server.reports.text_index import document_of, tokens_and_words
 
 REPORT_COLUMNS = (("report_id", "text"), ("exam_id", "text"), ("title", "text"), ("report_type", "text"),
                   ("created_at", "timestamptz"), ("current_id", "int8"))  # fmt: skip

@@ -20,8 +20,15 @@ other term of three or more characters (Chinese, or with punctuation) must conta
 narrows the candidates to few, and is then checked against the stored document with ``LIKE``.
 
 The vocabulary only grows: a word that left every report matches nothing, which costs a lookup, never a
-wrong answer. A term whose vocabulary expansion is larger than ``MAX_EXPANSION`` (a few digits of an
-exam_id) is searched the checked way instead.
+wrong answer. (The search that turns terms into these conditions is still to be written; this module is
+what every write stores for it.)
+
+``tokens_of`` is on every write's path and is most of an import's Python time at a million reports, so it
+works on the document encoded once as UTF-32: every pair of adjacent characters is then one 64-bit integer
+(two ``memoryview`` casts, one per parity) and every character one 32-bit integer, so the sets are built at
+C speed and only the few hundred distinct keys become strings, through a cache shared by all documents that
+also remembers which keys hold whitespace (and so are no token). ``tests/test_text_index.py`` holds the plain
+definition it must equal.
 """
 
 from __future__ import annotations
@@ -30,9 +37,9 @@ import re
 from collections.abc import Iterable
 
 WORD = re.compile(r"[a-z0-9]{3,}")
-_WORD_TERM = re.compile(r"[a-z0-9]{3,}")
 _WHITESPACE = re.compile(r"\s")
-MAX_EXPANSION = 2000
+_CACHE_LIMIT = 2_000_000
+_strings: dict[int, str] = {}  # pair (>= 0) or -(character + 1) -> the token, or "" when it holds whitespace
 
 
 def document_of(report_id: str, exam_id: str | None, title: str | None, content: str) -> str:
@@ -43,12 +50,34 @@ def document_of(report_id: str, exam_id: str | None, title: str | None, content:
 
 def tokens_of(document: str) -> list[str]:
     """The document's distinct characters, pairs of adjacent non-space characters, and ASCII words."""
-    tokens: set[str] = set()
-    for part in _WHITESPACE.split(document):
-        tokens.update(part)
-        tokens.update(part[i : i + 2] for i in range(len(part) - 1))
-    tokens.update(WORD.findall(document))
-    return sorted(tokens)
+    return tokens_and_words(document)[0]
+
+
+def tokens_and_words(document: str) -> tuple[list[str], list[str]]:
+    """(``tokens_of(document)``, the document's vocabulary words, with repeats), in one pass for the
+    importer, which needs both."""
+    length = len(document)
+    view = memoryview(document.encode("utf-32-le"))
+    pairs = set(view[: 8 * (length // 2)].cast("Q"))
+    pairs.update(view[4 : 4 + 8 * ((length - 1) // 2)].cast("Q"))
+    words = WORD.findall(document)
+    tokens = set(words)
+    keys = [*pairs, *(-character - 1 for character in set(view.cast("I")))]
+    for key in keys:
+        token = _strings.get(key)
+        if token is None:
+            token = _token(key)
+        if token:
+            tokens.add(token)
+    return sorted(tokens), words
+
+
+def _token(key: int) -> str:
+    if len(_strings) >= _CACHE_LIMIT:
+        _strings.clear()
+    text = chr(-key - 1) if key < 0 else key.to_bytes(8, "little").decode("utf-32-le")
+    token = _strings[key] = "" if _WHITESPACE.search(text) else text
+    return token
 
 
 def words_of(documents: Iterable[str]) -> set[str]:
@@ -57,15 +86,3 @@ def words_of(documents: Iterable[str]) -> set[str]:
     for document in documents:
         words.update(WORD.findall(document))
     return words
-
-
-def is_word_term(term: str) -> bool:
-    """A lower-cased term answered through the vocabulary (see the module docstring)."""
-    return _WORD_TERM.fullmatch(term) is not None
-
-
-def pairs_of(term: str) -> list[str]:
-    """The tokens every document containing ``term`` has: the term itself when it is short, else its pairs."""
-    if len(term) <= 2:
-        return [term]
-    return sorted({term[i : i + 2] for i in range(len(term) - 1)})
