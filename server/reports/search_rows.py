@@ -40,19 +40,25 @@ def index_reports(report_ids: Iterable[str], using: str = DEFAULT_DB_ALIAS) -> i
         reports = (
             Report.objects.using(using).select_related("current").filter(pk__in=batch, current__isnull=False)
         )
-        rows = [search_row(report) for report in reports]
-        ReportSearch.objects.using(using).bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["report"],
-            update_fields=[
-                "exam_id", "report_type", "status", "radiologist", "verified_at", "created_at",
-                "document", "tokens",
-            ],
-        )  # fmt: skip
-        ReportSearchWord.objects.using(using).bulk_create(
-            [ReportSearchWord(word=word) for word in sorted(words_of(row.document for row in rows))],
-            ignore_conflicts=True,
-        )
-        written += len(rows)
+        written += index_loaded(list(reports), using)
     return written
+
+
+def index_loaded(reports: list[Report], using: str = DEFAULT_DB_ALIAS) -> int:
+    """``index_reports`` for reports the caller holds with their current version (``save_report`` has just
+    stored it), without reading them again."""
+    rows = [search_row(report) for report in reports]
+    ReportSearch.objects.using(using).bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["report"],
+        update_fields=[
+            "exam_id", "report_type", "status", "radiologist", "verified_at", "created_at",
+            "document", "tokens",
+        ],
+    )  # fmt: skip
+    ReportSearchWord.objects.using(using).bulk_create(
+        [ReportSearchWord(word=word) for word in sorted(words_of(row.document for row in rows))],
+        ignore_conflicts=True,
+    )
+    return len(rows)

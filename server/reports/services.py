@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from server.reports import lifecycle
 from server.reports.models import MAX_CONTENT_LENGTH, Report, ReportVersion
-from server.reports.search_rows import index_reports
+from server.reports.search_rows import index_loaded
 from server.reports.sections import split_sections
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -117,7 +117,7 @@ def save_report(
                 setattr(report, name, value)
                 fields.append(name)
         report.save(using=using, update_fields=fields)
-        index_reports([report_id], using=using)
+        index_loaded([report], using=using)
     return SavedReport(report_id, number, action)
 
 
