@@ -59,7 +59,7 @@ def database_message(error: BaseException) -> str:
 
 
 @contextmanager
-def _no_cyclic_gc():
+def no_cyclic_gc():
     """The read loop allocates millions of tuples and no cycles; the cyclic collector would only rescan."""
     enabled = gc.isenabled()
     gc.disable()
@@ -104,7 +104,7 @@ def import_studies(
         mode=mode,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
-        user=(user if user is not None else _os_user())[:150],
+        user=(user if user is not None else os_user())[:150],
         started_at=timezone.now(),
     )
     report.import_run_id = run.id
@@ -125,7 +125,7 @@ def import_studies(
             if total_hint is not None:
                 total_hint(source.expected_rows)
             target = target_for(using, mode, dry_run, source.expected_rows)
-            with _no_cyclic_gc():
+            with no_cyclic_gc():
                 _write(report, run, target, source.rows(header), on_progress, phase)
     except _DryRunDone:
         report.outcome = DRY_RUN
@@ -142,7 +142,7 @@ def import_studies(
     return report
 
 
-def _os_user() -> str:
+def os_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):

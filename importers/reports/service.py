@@ -23,7 +23,7 @@ from importers.reports.history import Histories, UnsortedSource
 from importers.reports.outcome import ReportsImportReport
 from importers.reports.postgres import ReportsTarget
 from importers.reports.source import LegacyReports, detect_format
-from importers.service import _no_cyclic_gc, _os_user, database_message, sha256_of
+from importers.service import database_message, no_cyclic_gc, os_user, sha256_of
 from importers.targets import VerificationError
 from server.core.data_version import bump_data_version, data_version_key, stored_search_profile
 from server.core.metrics import record_import_run
@@ -62,7 +62,7 @@ def import_reports(
     report.started_at = timezone.now().isoformat(timespec="seconds")
     run = ImportRun.objects.using(using).create(
         file_name=path.name[:255], file_path=str(path.resolve()), mode=MODE, dry_run=dry_run,
-        skip_invalid=skip_invalid, user=(user if user is not None else _os_user())[:150],
+        skip_invalid=skip_invalid, user=(user if user is not None else os_user())[:150],
         started_at=timezone.now(),
     )  # fmt: skip
     report.import_run_id = run.id
@@ -80,7 +80,7 @@ def import_reports(
                 report.warnings.append("no column " + ", ".join(source.absent) + ": left empty")
             if total_hint is not None:
                 total_hint(source.rows_to_read)
-            with _no_cyclic_gc():
+            with no_cyclic_gc():
                 _write(report, run, source, using, on_progress, phase)
     except _DryRunDone:
         report.outcome = DRY_RUN
