@@ -23,7 +23,7 @@ from ninja.errors import HttpError, ValidationError, ValidationErrorContext
 import server
 from rest_compat import auth as rest_auth
 from rest_compat import export
-from rest_compat.params import ExportParams, LegacyQueryParser, SearchParams
+from rest_compat.params import ExportParams, LegacyQueryParser, SearchParams, sent_parameters
 from rest_compat.presentation import study_json, study_row
 from rest_compat.reports import report_json, reports
 from rest_compat.responses import (
@@ -155,11 +155,6 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: Vali
 studies = Router(tags=["studies"], auth=rest_auth.RoleBearer(VIEWER))
 
 
-def _parameters(request: HttpRequest) -> dict[str, list[str]]:
-    """The query parameters as sent (lists, since any may repeat), for the audit trail."""
-    return {key: request.GET.getlist(key) for key in request.GET}
-
-
 # The fixed paths come before /studies/{exam_id}, which would otherwise capture them.
 @studies.get("/search", response={200: SearchOut, **ERRORS}, summary="Search studies")
 def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
@@ -172,7 +167,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
         audit.STUDY_SEARCH,
         200,
         request,
-        parameters=_parameters(request),
+        parameters=sent_parameters(request),
         record_count=len(exam_ids),
         exam_ids=exam_ids,
     )
@@ -215,7 +210,7 @@ def export_studies(request: HttpRequest, params: Query[ExportParams]) -> Any:
     # The event is written when the download ends, with the exam_ids actually sent.
     # CSV wants the contract's text for times, which PostgreSQL writes faster; XLSX wants real dates.
     source = selectors.iter_study_rows(filters, sorts, times_as_text=file_format == "csv")
-    rows = audit.audited_rows(source, request, audit.STUDY_EXPORT, _parameters(request))
+    rows = audit.audited_rows(source, request, audit.STUDY_EXPORT, sent_parameters(request))
     if file_format == "csv":
         return export.csv_response(rows)
     try:

@@ -19,6 +19,7 @@ from ninja.parser import Parser
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
+from server.reports.search import ReportFilters, ReportSort
 from server.studies.selectors import MAX_PAGE_SIZE, MAX_SEARCH_LENGTH, Sort, StudyFilters
 
 SORTS: dict[str, Sort] = {
@@ -76,6 +77,11 @@ class LegacyQueryParser(Parser):
         return result
 
 
+def sent_parameters(request: HttpRequest) -> dict[str, list[str]]:
+    """The query parameters as sent (lists, since any may repeat), for the audit trail."""
+    return {key: request.GET.getlist(key) for key in request.GET}
+
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
 
@@ -105,6 +111,32 @@ def _check_wall_clock(value: str | None) -> str | None:
 
 
 WallClock = Annotated[str | None, AfterValidator(_check_wall_clock)]
+
+
+def date_range(start_date: str | None, end_date: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The inclusive bounds of ``start_date`` and ``end_date`` (already checked by ``WallClock``): a date
+    alone as an end bound means the whole day."""
+    start = parse_wall_clock(start_date)[0] if start_date else None
+    end = None
+    if end_date:
+        end, date_only = parse_wall_clock(end_date)
+        if date_only:  # the whole day: up to its last microsecond, the column's precision
+            end = end.replace(hour=23, minute=59, second=59, microsecond=999_999)
+    if start is not None and end is not None and start > end:
+        raise BadParameter("start_date must not be after end_date")
+    return start, end
+
+
+def check_common(params: Schema) -> None:
+    """What every search refuses whatever its fields: a NUL character anywhere, and ``q`` over the limit."""
+    for name, value in params:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and "\x00" in item:
+                raise BadParameter(f"{name} must not contain NUL characters")
+    q = getattr(params, "q", None)
+    if q is not None and len(q) > MAX_SEARCH_LENGTH:
+        raise BadParameter(f"q must be at most {MAX_SEARCH_LENGTH} characters")
+
 
 _LIST_HELP = "Exact match; repeat it (or use `{name}[]`) for any of several values. Empty values are ignored."
 
@@ -152,23 +184,11 @@ class FilterParams(Schema):
 
     def to_query(self) -> tuple[StudyFilters, tuple[Sort, ...]]:
         """The query layer's filters and sort, or BadParameter with the contract's message."""
-        for name, value in self:
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, str) and "\x00" in item:
-                    raise BadParameter(f"{name} must not contain NUL characters")
+        check_common(self)
         sort_name = self.sort or DEFAULT_SORT_NAME
         if sort_name not in SORTS:
             raise BadParameter(f"sort must be one of {', '.join(SORTS)}")
-        if self.q is not None and len(self.q) > MAX_SEARCH_LENGTH:
-            raise BadParameter(f"q must be at most {MAX_SEARCH_LENGTH} characters")
-        start = parse_wall_clock(self.start_date)[0] if self.start_date else None
-        end = None
-        if self.end_date:
-            end, date_only = parse_wall_clock(self.end_date)
-            if date_only:  # the whole day: up to its last microsecond, the column's precision
-                end = end.replace(hour=23, minute=59, second=59, microsecond=999_999)
-        if start is not None and end is not None and start > end:
-            raise BadParameter("start_date must not be after end_date")
+        start, end = date_range(self.start_date, self.end_date)
         filters = StudyFilters(
             search=self.q,
             application_order_no=self.application_order_no,
@@ -183,7 +203,7 @@ class FilterParams(Schema):
         return filters, (SORTS[sort_name],)
 
 
-class SearchParams(FilterParams):
+class PageParams(Schema):
     page: int = Field(1, description="1 or more.")
     page_size: int = Field(20, description=f"1 to {MAX_PAGE_SIZE}.")
 
@@ -193,6 +213,10 @@ class SearchParams(FilterParams):
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise BadParameter(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         return (self.page - 1) * self.page_size, self.page_size
+
+
+class SearchParams(PageParams, FilterParams):  # in this order, page and page_size come last
+    pass
 
 
 class ExportParams(FilterParams):
@@ -210,3 +234,56 @@ class ExportParams(FilterParams):
         if name not in EXPORT_FORMATS:
             raise BadParameter("format must be csv or xlsx")
         return name
+
+
+REPORT_SORTS: dict[str, ReportSort] = {
+    "verified_at_desc": ReportSort("verified_at", descending=True),
+    "verified_at_asc": ReportSort("verified_at", descending=False),
+    "created_at_desc": ReportSort("created_at", descending=True),
+    "created_at_asc": ReportSort("created_at", descending=False),
+}
+DEFAULT_REPORT_SORT_NAME = "verified_at_desc"
+
+
+class ReportSearchParams(PageParams):
+    q: str | None = Field(
+        None,
+        description=(
+            f"Free text, at most {MAX_SEARCH_LENGTH} characters: every whitespace-separated term (one "
+            "character or more, any script) must occur, case-insensitively, in the current text, title, "
+            "report_id or exam_id."
+        ),
+    )
+    exam_id: list[str] = _list_field("exam_id")
+    status: list[str] = _list_field("status")
+    report_type: list[str] = _list_field("report_type")
+    radiologist: list[str] = _list_field("radiologist")
+    start_date: WallClock = Field(
+        None, description="`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`, inclusive, on verified_at."
+    )
+    end_date: WallClock = Field(
+        None, description="`YYYY-MM-DD` (the whole day) or `YYYY-MM-DDTHH:MM:SS`, inclusive, on verified_at."
+    )
+    sort: str | None = Field(
+        None,
+        description=f"One of {', '.join(REPORT_SORTS)}; default {DEFAULT_REPORT_SORT_NAME}. "
+        "Nulls last; ties: report_id.",
+    )
+
+    def to_query(self) -> tuple[ReportFilters, ReportSort]:
+        """The report search's filters and sort, or BadParameter with the contract's message."""
+        check_common(self)
+        sort_name = self.sort or DEFAULT_REPORT_SORT_NAME
+        if sort_name not in REPORT_SORTS:
+            raise BadParameter(f"sort must be one of {', '.join(REPORT_SORTS)}")
+        start, end = date_range(self.start_date, self.end_date)
+        filters = ReportFilters(
+            search=self.q,
+            exam_ids=tuple(self.exam_id),
+            statuses=tuple(self.status),
+            report_types=tuple(self.report_type),
+            radiologists=tuple(self.radiologist),
+            verified_from=start,
+            verified_to=end,
+        )
+        return filters, REPORT_SORTS[sort_name]

@@ -12,13 +12,14 @@ import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Query, Router
 
 from rest_compat import auth as rest_auth
+from rest_compat.params import ReportSearchParams, sent_parameters
 from rest_compat.responses import error_response, json_response
 from server.access import audit
 from server.access.roles import REPORTER, VIEWER
-from server.reports import selectors
+from server.reports import search, selectors
 from server.reports.lifecycle import LifecycleViolation, UnknownStatus
 from server.reports.models import Report, ReportVersion
 from server.reports.services import CREATED, InvalidReport, ReportChanged, save_report
@@ -65,6 +66,30 @@ def write_report(request: HttpRequest) -> HttpResponse:
 
 
 # The fixed paths come before /{report_id}, which would otherwise capture them.
+@reports.get("/search", summary="Search reports (current versions only)")
+def search_reports(request: HttpRequest, params: Query[ReportSearchParams]) -> HttpResponse:
+    offset, limit = params.offset_and_limit()
+    filters, sort = params.to_query()
+    page = search.search_reports(filters, sort, offset=offset, limit=limit)
+    audit.record_event(
+        audit.REPORT_SEARCH,
+        200,
+        request,
+        parameters={**sent_parameters(request), "report_ids": [report.report_id for report in page.results]},
+        record_count=len(page.results),
+        exam_ids=[report.study_id for report in page.results if report.study_id],
+    )
+    return json_response(
+        {
+            "data": [report_json(report) for report in page.results],
+            "total": page.total,
+            "page": params.page,
+            "page_size": params.page_size,
+            "filters": selectors.filter_options(),
+        }
+    )
+
+
 @reports.get("/filters/options", summary="Report filter drop-down values")
 def report_filter_options(request: HttpRequest) -> HttpResponse:
     return json_response(selectors.filter_options())

@@ -28,6 +28,7 @@ REPORT_WRITE = "report.write"  # who wrote which report and version (never the t
 REPORT_DETAIL = "report.detail"
 REPORT_VERSIONS = "report.versions"
 REPORT_LIST = "report.list"  # a study's reports
+REPORT_SEARCH = "report.search"  # with the ids of the reports on the page
 GRAPHQL_QUERY = "graphql.query"
 LOGIN = "auth.login"
 LOGIN_FAILED = "auth.login_failed"

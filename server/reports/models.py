@@ -107,7 +107,10 @@ class ReportSearch(models.Model):
                 "report_id",
                 name="report_search_verified",
             ),
+            # ascending, nulls last (PostgreSQL's default for ASC)
+            models.Index(fields=["verified_at", "report_id"], name="report_search_verified_asc"),
             models.Index(fields=["created_at", "report_id"], name="report_search_created"),
+            models.Index(fields=["-created_at", "report_id"], name="report_search_created_desc"),
             models.Index(fields=["exam_id"], name="report_search_exam_id"),
             models.Index(fields=["status", "verified_at"], name="report_search_status"),
             models.Index(fields=["radiologist"], name="report_search_radiologist"),

@@ -1,0 +1,143 @@
+"""Report search (a selector that REST's ``GET /reports/search`` and GraphQL's ``reports`` both call):
+filters, free text, ordering and paging, over ``report_search``, which holds each report's current state
+only, so a superseded version can never match.
+
+The total is exact and counted on every search (report writes do not change the data version that caches
+the studies' counts). As for studies (``server.studies.selectors.search.page_of``), the total is known
+before the page is read: a small match set is sorted with keys no index serves, so PostgreSQL finds the
+matches by the filters' own indexes; a large one is read along the sort's index until the page is full.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import DateTimeField, F, Func, Q, QuerySet
+
+from server.core.errors import InvalidQuery
+from server.reports.models import Report, ReportSearch
+from server.reports.selectors import reports
+from server.reports.text_search import term_condition
+from server.studies.selectors import MAX_SEARCH_LENGTH, check_page_bounds
+from server.studies.selectors.search import SORT_MATCHES_BELOW, check_text, search_terms
+
+SORTABLE_FIELDS = ("verified_at", "created_at")
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """Everything the contract's report search accepts; empty tuples and ``None`` mean "no condition".
+    Multi-valued fields match any of their values; the bounds are inclusive, on verified_at."""
+
+    search: str | None = None
+    exam_ids: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    report_types: tuple[str, ...] = ()
+    radiologists: tuple[str, ...] = ()
+    verified_from: dt.datetime | None = None
+    verified_to: dt.datetime | None = None
+
+
+# Column of ReportSearch each multi-valued filter compares.
+_ANY_OF_FIELDS = {
+    "exam_ids": "exam_id",
+    "statuses": "status",
+    "report_types": "report_type",
+    "radiologists": "radiologist",
+}
+
+
+@dataclass(frozen=True)
+class ReportSort:
+    """The order of a search: by ``field`` (nulls last), then by report_id, ascending."""
+
+    field: str = "verified_at"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.field not in SORTABLE_FIELDS:
+            raise InvalidQuery(f"Cannot sort reports by {self.field!r}")
+
+
+DEFAULT_REPORT_SORT = ReportSort()
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """One page of a report search: its reports (with current version and study) and the exact total."""
+
+    total: int
+    offset: int
+    limit: int
+    results: list[Report] = field(default_factory=list)
+
+
+def filter_condition(filters: ReportFilters) -> Q:
+    """The WHERE clause of ``filters`` on ``ReportSearch``, or InvalidQuery with a message for the client."""
+    condition = Q()
+    for term in search_terms(filters.search):
+        condition &= term_condition(term)
+    for attribute, column in _ANY_OF_FIELDS.items():
+        values = getattr(filters, attribute)
+        check_text(attribute, values)
+        values = [value for value in values if value != ""]
+        if values:
+            condition &= Q(**{f"{column}__in": values})
+    start, end = filters.verified_from, filters.verified_to
+    if start is not None and end is not None and start > end:
+        raise InvalidQuery("The start of the date range is after its end")
+    if start is not None:
+        condition &= Q(verified_at__gte=start)
+    if end is not None:
+        condition &= Q(verified_at__lte=end)
+    return condition
+
+
+def matching_reports(filters: ReportFilters | None = None) -> QuerySet[ReportSearch]:
+    """The search rows matching ``filters``, unordered."""
+    queryset = ReportSearch.objects.all()
+    return queryset.filter(filter_condition(filters)) if filters is not None else queryset
+
+
+class _NotAlongIndex(Func):
+    """A sort key through a no-op (``+ interval '0'``) that no index matches (see the module docstring)."""
+
+    template = "(%(expressions)s + interval '0')"
+    output_field = DateTimeField()
+
+
+def order_reports(
+    queryset: QuerySet[ReportSearch], sort: ReportSort = DEFAULT_REPORT_SORT, along_index: bool = True
+) -> QuerySet[ReportSearch]:
+    """``sort``'s key, nulls last, then report_id ascending: a total order, so pages never overlap.
+    Each of the four orders has an index of its own (``ReportSearch.Meta.indexes``)."""
+    key = F(sort.field) if along_index else _NotAlongIndex(F(sort.field))
+    nulls_last = True if sort.field == "verified_at" else None  # created_at is never null
+    first = key.desc(nulls_last=nulls_last) if sort.descending else key.asc(nulls_last=nulls_last)
+    return queryset.order_by(first, "report_id")
+
+
+def search_reports(
+    filters: ReportFilters | None = None,
+    sort: ReportSort = DEFAULT_REPORT_SORT,
+    offset: int = 0,
+    limit: int = 20,
+) -> ReportPage:
+    """A page of the reports matching ``filters`` in ``sort`` order, with the exact total."""
+    check_page_bounds(offset, limit)
+    if filters is not None and filters.search is not None and len(filters.search) > MAX_SEARCH_LENGTH:
+        raise InvalidQuery(f"Search text must be at most {MAX_SEARCH_LENGTH} characters")
+    matching = matching_reports(filters)
+    total = matching.count()
+    if offset >= total:
+        return ReportPage(total=total, offset=offset, limit=limit)
+    ordered = order_reports(matching, sort, along_index=total >= SORT_MATCHES_BELOW)
+    ids = list(ordered.values_list("report_id", flat=True)[offset : offset + limit])
+    return ReportPage(total=total, offset=offset, limit=limit, results=reports_in_order(ids))
+
+
+def reports_in_order(report_ids: list[str]) -> list[Report]:
+    """These reports, with current version and study, in the order of ``report_ids``."""
+    found = reports().in_bulk(report_ids)
+    return [found[report_id] for report_id in report_ids if report_id in found]
