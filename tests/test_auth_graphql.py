@@ -12,6 +12,7 @@ from django.utils import timezone
 from server.access import audit, tokens
 from server.access.models import AccessToken, AuditEvent
 from server.access.services import create_user
+from server.reports.services import save_report
 from tests.conftest import bearer_headers
 from tests.rest_support import load_fixed_studies
 
@@ -21,6 +22,9 @@ DATA_QUERIES = {
     "study": '{ study(examId: "20250000001") { patientName } }',
     "studyFilterOptions": "{ studyFilterOptions { examStatuses } }",
     "studyStatistics": "{ studyStatistics { total } }",
+    "report": '{ report(reportId: "R1") { content } }',
+    "reports": "{ reports { totalCount results { reportId } } }",
+    "reportStatistics": "{ reportStatistics { total } }",
 }
 
 
@@ -37,6 +41,7 @@ def graphql(query: str, variables: dict | None = None, **headers) -> dict:
 @pytest.fixture
 def fixed():
     load_fixed_studies()
+    save_report(report_id="R1", exam_id="20250000001", content="No pneumothorax.", status="draft")
 
 
 @pytest.mark.parametrize("field", DATA_QUERIES)

@@ -19,7 +19,7 @@ from server.core.errors import InvalidQuery
 from server.reports.models import Report, ReportSearch
 from server.reports.selectors import reports
 from server.reports.text_search import term_condition
-from server.studies.selectors import MAX_SEARCH_LENGTH, check_page_bounds
+from server.studies.selectors import check_page_bounds
 from server.studies.selectors.search import SORT_MATCHES_BELOW, check_text, search_terms
 
 SORTABLE_FIELDS = ("verified_at", "created_at")
@@ -126,15 +126,21 @@ def search_reports(
 ) -> ReportPage:
     """A page of the reports matching ``filters`` in ``sort`` order, with the exact total."""
     check_page_bounds(offset, limit)
-    if filters is not None and filters.search is not None and len(filters.search) > MAX_SEARCH_LENGTH:
-        raise InvalidQuery(f"Search text must be at most {MAX_SEARCH_LENGTH} characters")
     matching = matching_reports(filters)
     total = matching.count()
+    return ReportPage(
+        total=total, offset=offset, limit=limit, results=page_of(matching, sort, offset, limit, total)
+    )
+
+
+def page_of(
+    matching: QuerySet[ReportSearch], sort: ReportSort, offset: int, limit: int, total: int
+) -> list[Report]:
+    """Reports ``offset`` to ``offset + limit`` of ``matching`` (``total`` rows), with version and study."""
     if offset >= total:
-        return ReportPage(total=total, offset=offset, limit=limit)
+        return []
     ordered = order_reports(matching, sort, along_index=total >= SORT_MATCHES_BELOW)
-    ids = list(ordered.values_list("report_id", flat=True)[offset : offset + limit])
-    return ReportPage(total=total, offset=offset, limit=limit, results=reports_in_order(ids))
+    return reports_in_order(list(ordered.values_list("report_id", flat=True)[offset : offset + limit]))
 
 
 def reports_in_order(report_ids: list[str]) -> list[Report]:

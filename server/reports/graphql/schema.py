@@ -7,14 +7,17 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
+from strawberry_django.pagination import OffsetPaginationInput
 
 from graphql_schema.access import ReporterRequired, ViewerRequired, note_reports_returned
 from graphql_schema.scalars import LocalDateTime
 from server.access import audit
-from server.reports import selectors
-from server.reports.graphql.types import ReportType
+from server.reports import search, selectors
+from server.reports.graphql.inputs import ReportFilter, ReportOrder
+from server.reports.graphql.types import ReportPage, ReportStatistics, ReportType
 from server.reports.lifecycle import LifecycleViolation, UnknownStatus
 from server.reports.services import InvalidReport, ReportChanged, save_report
+from server.studies.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_page_bounds
 
 
 @strawberry.type
@@ -27,6 +30,38 @@ class ReportQuery:
         if report is not None:
             note_reports_returned(info, [report.report_id], [report.study_id if report.study else None])
         return report  # type: ignore[return-value]
+
+    @strawberry.field(
+        permission_classes=[ViewerRequired],
+        description=(
+            "Reports matching `filters` (current versions only), in `ordering` (default verifiedAt DESC), "
+            f"one page at a time: `pagination.limit` defaults to {DEFAULT_PAGE_SIZE} and may be at most "
+            f"{MAX_PAGE_SIZE}."
+        ),
+    )
+    def reports(
+        self,
+        filters: ReportFilter | None = None,
+        ordering: ReportOrder | None = None,
+        pagination: OffsetPaginationInput | None = None,
+    ) -> ReportPage:
+        offset = pagination.offset if pagination else 0
+        limit = pagination.limit if pagination and pagination.limit is not None else None
+        limit = DEFAULT_PAGE_SIZE if limit is None or limit is strawberry.UNSET else limit
+        check_page_bounds(offset, limit)
+        return ReportPage(
+            matching=search.matching_reports(filters.to_filters() if filters else None),
+            sort=ordering.to_sort() if ordering else search.DEFAULT_REPORT_SORT,
+            offset=offset,
+            limit=limit,
+        )
+
+    @strawberry.field(
+        permission_classes=[ViewerRequired],
+        description="Dashboard aggregates over the reports matching `filters` (current versions only).",
+    )
+    def report_statistics(self, filters: ReportFilter | None = None) -> ReportStatistics:
+        return ReportStatistics(matching=search.matching_reports(filters.to_filters() if filters else None))
 
 
 @strawberry.input(description="A report's new content and status; without reportId a new report is made.")

@@ -4,12 +4,20 @@ field but ``versions`` queries again."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import strawberry
+from django.db.models import QuerySet
+from strawberry.types import Info
+from strawberry_django.pagination import OffsetPaginationInfo
 
+from graphql_schema.access import note_reports_returned
 from graphql_schema.scalars import LocalDateTime
-from server.reports.models import Report, ReportVersion
+from graphql_schema.types import DurationSummary, ValueCount, duration_summary, value_counts
+from server.reports import search, statistics
+from server.reports.models import Report, ReportSearch, ReportVersion
+from server.reports.search import ReportSort
 
 
 def _local(value: dt.datetime | None) -> dt.datetime | None:
@@ -56,6 +64,14 @@ class ReportType:
     @strawberry.field(description="The study it reports; null until a study with that exam id exists.")
     def exam_id(self: Report) -> str | None:
         return self.study.exam_id if self.study is not None else None  # joined: None until it exists
+
+    @strawberry.field(description="The study's patient; null until the study exists.")
+    def patient_name(self: Report) -> str | None:
+        return self.study.patient_name if self.study is not None else None
+
+    @strawberry.field(description="The study's exam item; null until the study exists.")
+    def exam_item(self: Report) -> str | None:
+        return self.study.exam_item if self.study is not None else None
 
     @strawberry.field
     def title(self: Report) -> str | None:
@@ -104,3 +120,67 @@ class ReportType:
     @strawberry.field(description="Every version, oldest first.")
     def versions(self: Report) -> list[ReportVersionType]:
         return list(self.versions.order_by("number"))  # type: ignore[return-value]
+
+
+@strawberry.type(name="ReportPage", description="One page of a report search.")
+class ReportPage:
+    matching: strawberry.Private[QuerySet[ReportSearch]]
+    sort: strawberry.Private[ReportSort]
+    offset: strawberry.Private[int]
+    limit: strawberry.Private[int]
+    counted: strawberry.Private[list[int]] = dataclasses.field(default_factory=list)
+
+    def total(self) -> int:
+        """Counted once, whichever of totalCount and results asks first."""
+        if not self.counted:
+            self.counted.append(self.matching.count())
+        return self.counted[0]
+
+    @strawberry.field(description="All reports matching the filters, before paging (exact).")
+    def total_count(self) -> int:
+        return self.total()
+
+    @strawberry.field(description="The reports of this page, in the requested order.")
+    def results(self, info: Info) -> list[ReportType]:
+        found = search.page_of(self.matching, self.sort, self.offset, self.limit, self.total())
+        note_reports_returned(
+            info, [r.report_id for r in found], [r.study_id if r.study else None for r in found]
+        )
+        return found  # type: ignore[return-value]
+
+    @strawberry.field(description="The offset and the limit that this page was cut with.")
+    def page_info(self) -> OffsetPaginationInfo:
+        return OffsetPaginationInfo(offset=self.offset, limit=self.limit)
+
+
+@strawberry.type(description="Minutes from the study's check-in to the report's first signed version.")
+class ReportTurnaround:
+    check_in_to_preliminary: DurationSummary
+    check_in_to_final: DurationSummary
+
+
+@strawberry.type(description="Dashboard aggregates over the reports matching the filters (current versions).")
+class ReportStatistics:
+    matching: strawberry.Private[QuerySet[ReportSearch]]
+
+    @strawberry.field(description="Number of matching reports.")
+    def total(self) -> int:
+        return self.matching.count()
+
+    @strawberry.field(description="Reports per current status, most frequent first.")
+    def by_status(self) -> list[ValueCount]:
+        return value_counts(statistics.count_by(self.matching, "status"))
+
+    @strawberry.field(description="Reports per radiologist of the current version, most frequent first.")
+    def by_radiologist(self) -> list[ValueCount]:
+        return value_counts(statistics.count_by(self.matching, "radiologist"))
+
+    @strawberry.field(
+        description="Check-in → first preliminary and → first final, by the versions' verifiedAt."
+    )
+    def turnaround(self) -> ReportTurnaround:
+        result = statistics.turnaround(self.matching)
+        return ReportTurnaround(
+            check_in_to_preliminary=duration_summary(result.check_in_to_preliminary),
+            check_in_to_final=duration_summary(result.check_in_to_final),
+        )

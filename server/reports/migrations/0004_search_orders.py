@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0003_search_index'),
+        ("reports", "0003_search_index"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='reportsearch',
-            index=models.Index(fields=['verified_at', 'report_id'], name='report_search_verified_asc'),
+            model_name="reportsearch",
+            index=models.Index(fields=["verified_at", "report_id"], name="report_search_verified_asc"),
         ),
         migrations.AddIndex(
-            model_name='reportsearch',
-            index=models.Index(fields=['-created_at', 'report_id'], name='report_search_created_desc'),
+            model_name="reportsearch",
+            index=models.Index(fields=["-created_at", "report_id"], name="report_search_created_desc"),
         ),
     ]

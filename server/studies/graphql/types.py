@@ -20,7 +20,7 @@ from strawberry_django.pagination import OffsetPaginationInfo
 from graphql_schema.access import note_reports_returned, note_returned
 from graphql_schema.fields import ColumnField, column
 from graphql_schema.scalars import LocalDateTime
-from graphql_schema.types import DurationSummary, PeriodCount, ValueCount
+from graphql_schema.types import DurationSummary, PeriodCount, ValueCount, duration_summary, value_counts
 from server.studies import selectors
 from server.studies.models import Study
 
@@ -136,19 +136,6 @@ class TimelineField(enum.Enum):
     REPORT = selectors.TimelineField.REPORT
 
 
-def _value_counts(rows: list[selectors.ValueCount]) -> list[ValueCount]:
-    return [ValueCount(value=row.value, count=row.count) for row in rows]
-
-
-def _duration(summary: selectors.DurationSummary) -> DurationSummary:
-    return DurationSummary(
-        count=summary.count,
-        mean_minutes=summary.mean_minutes,
-        median_minutes=summary.median_minutes,
-        p90_minutes=summary.p90_minutes,
-    )
-
-
 @strawberry.type(description="Aggregates over the studies matching the filters, computed in the database.")
 class StudyStatistics:
     queryset: strawberry.Private[QuerySet[Study]]
@@ -159,19 +146,19 @@ class StudyStatistics:
 
     @strawberry.field(description="Studies per exam status, most frequent first.")
     def by_status(self) -> list[ValueCount]:
-        return _value_counts(selectors.count_by(self.queryset, "exam_status"))
+        return value_counts(selectors.count_by(self.queryset, "exam_status"))
 
     @strawberry.field(description="Studies per exam source, most frequent first.")
     def by_source(self) -> list[ValueCount]:
-        return _value_counts(selectors.count_by(self.queryset, "exam_source"))
+        return value_counts(selectors.count_by(self.queryset, "exam_source"))
 
     @strawberry.field(description="Studies per modality, most frequent first.")
     def by_equipment_type(self) -> list[ValueCount]:
-        return _value_counts(selectors.count_by(self.queryset, "equipment_type"))
+        return value_counts(selectors.count_by(self.queryset, "equipment_type"))
 
     @strawberry.field(description="Studies per exam room, most frequent first.")
     def by_exam_room(self) -> list[ValueCount]:
-        return _value_counts(selectors.count_by(self.queryset, "exam_room"))
+        return value_counts(selectors.count_by(self.queryset, "exam_room"))
 
     @strawberry.field(
         description=f"The most frequent exam items, at most `limit` (1..{MAX_STATISTICS_LIMIT})."
@@ -179,7 +166,7 @@ class StudyStatistics:
     def by_exam_item(self, limit: int = 20) -> list[ValueCount]:
         if not 1 <= limit <= MAX_STATISTICS_LIMIT:
             raise selectors.InvalidQuery(f"limit must be between 1 and {MAX_STATISTICS_LIMIT}")
-        return _value_counts(selectors.count_by(self.queryset, "exam_item", limit))
+        return value_counts(selectors.count_by(self.queryset, "exam_item", limit))
 
     @strawberry.field(
         description="Studies per period of one time, from the first to the last period; empty periods are 0."
@@ -196,7 +183,7 @@ class StudyStatistics:
     def turnaround(self) -> Turnaround:
         result = selectors.turnaround(self.queryset)
         return Turnaround(
-            order_to_check_in=_duration(result.order_to_check_in),
-            check_in_to_report=_duration(result.check_in_to_report),
-            order_to_report=_duration(result.order_to_report),
+            order_to_check_in=duration_summary(result.order_to_check_in),
+            check_in_to_report=duration_summary(result.check_in_to_report),
+            order_to_report=duration_summary(result.order_to_report),
         )

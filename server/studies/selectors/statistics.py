@@ -166,8 +166,13 @@ def duration_summary(queryset: QuerySet[Study], start: str, end: str) -> Duratio
 def _duration_summary(queryset: QuerySet[Study], start: str, end: str) -> DurationSummary:
     """Count, mean, median and 90th percentile of the minutes from ``start`` to ``end``."""
     pairs = queryset.order_by().filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
-    pairs = pairs.annotate(minutes=MinutesBetween(F(end), F(start)))
-    row = pairs.aggregate(
+    return minutes_summary(pairs.annotate(minutes=MinutesBetween(F(end), F(start))))
+
+
+def minutes_summary(durations: QuerySet) -> DurationSummary:
+    """Count, mean, median and 90th percentile of the ``minutes`` annotation of ``durations`` (any model:
+    the reports' turnaround uses it too), in one query."""
+    row = durations.aggregate(
         count=Count("*"),
         mean=Avg("minutes"),
         median=PercentileCont("minutes", 0.5),
