@@ -20,8 +20,7 @@ other term of three or more characters (Chinese, or with punctuation) must conta
 narrows the candidates to few, and is then checked against the stored document with ``LIKE``.
 
 The vocabulary only grows: a word that left every report matches nothing, which costs a lookup, never a
-wrong answer. (The search that turns terms into these conditions is still to be written; this module is
-what every write stores for it.)
+wrong answer. ``server.reports.text_search`` turns search terms into these conditions.
 
 ``tokens_of`` is on every write's path and is most of an import's Python time at a million reports, so it
 works on the document encoded once as UTF-32: every pair of adjacent characters is then one 64-bit integer
