@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from server.access.models import AuditEvent
-from server.reports import search, text_search
+from server.reports import search, text_search, write_version
 from server.reports.search import ReportFilters, ReportSort, search_reports
 from server.reports.services import save_report
 from server.studies.models import Study
@@ -196,3 +196,20 @@ def test_every_term_finds_exactly_the_reports_whose_text_contains_it(monkeypatch
             page = search_reports(ReportFilters(search=term), ReportSort("created_at", False), 0, 100)
             assert sorted(r.report_id for r in page.results) == expected, term
             assert page.total == len(expected)
+
+
+def test_totals_are_cached_yet_every_write_is_counted_at_once(viewer):
+    save("A", "pneumothorax")
+    assert viewer.get(URL, {"q": "pneumothorax"}).json()["total"] == 1
+    assert viewer.get(URL, {"q": "pneumothorax"}).json()["total"] == 1  # from the cache
+    save("B", "pneumothorax")
+    assert viewer.get(URL, {"q": "pneumothorax"}).json()["total"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_write_moves_the_version_again_after_its_commit():
+    before = write_version.current()
+    save("A", "text")  # its own transaction, committed
+    assert write_version.current() == before + 2
+    save("A", "text")  # unchanged: nothing written, nothing moves
+    assert write_version.current() == before + 2

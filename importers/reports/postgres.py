@@ -37,7 +37,7 @@ from importers.reports.rows import (
     rows_of,
 )  # fmt: skip
 from importers.targets import VerificationError
-from server.reports import lifecycle
+from server.reports import lifecycle, write_version
 from server.reports.search_rows import index_reports
 from server.studies import bulk
 
@@ -361,6 +361,8 @@ class ReportsTarget:
         """Rebuild what was dropped, move the id sequence on, refresh statistics or merge GIN lists."""
         rebuilt = bool(self.deferred._exit_callbacks)
         self.deferred.close()
+        if wrote:
+            write_version.bump(self.using)  # cached totals no longer hold
         if self.direct and wrote:
             self._execute(f"SELECT setval(pg_get_serial_sequence('{VERSION}', 'id'), %s)", [self.next_id - 1])
         if rebuilt or self.direct:

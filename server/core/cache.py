@@ -1,4 +1,5 @@
 """A per-process cache of whole-query facts (totals, option lists, statistics), keyed by the data version.
+(``VersionedCache`` keys facts by any other version too: the reports' writes have their own.)
 
 A fact computed under one data version (``server.core.data_version``) stays true until the next bump, in
 every worker; reading the version costs one primary-key lookup per request at most. Entries of older
@@ -23,29 +24,47 @@ from server.core.db import compile_query, statement_timeout
 T = TypeVar("T")
 MAX_ENTRIES = 4096
 
-_lock = threading.Lock()
-_version: tuple | None = None
-_entries: OrderedDict[Hashable, object] = OrderedDict()
+_every_cache: list[VersionedCache] = []
+
+
+class VersionedCache:
+    """Facts computed once per version of the data they describe; the most recently used MAX_ENTRIES are
+    kept, and all of them are dropped as soon as a newer version is seen."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.version: Hashable | None = None
+        self.entries: OrderedDict[Hashable, object] = OrderedDict()
+        _every_cache.append(self)
+
+    def get(self, version: Hashable, key: Hashable, compute: Callable[[], T]) -> T:
+        with self.lock:
+            if version != self.version:
+                self.entries.clear()
+                self.version = version
+            elif key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]  # type: ignore[return-value]
+        value = _patiently(compute)  # outside the lock: a slow query must not stall other threads
+        with self.lock:
+            if version == self.version:
+                self.entries[key] = value
+                if len(self.entries) > MAX_ENTRIES:
+                    self.entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.version = None
+
+
+_studies = VersionedCache()
 
 
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()`` once per data version and key; the most recently used MAX_ENTRIES are kept."""
-    global _version
-    version = current_version()
-    with _lock:
-        if version != _version:
-            _entries.clear()
-            _version = version
-        elif key in _entries:
-            _entries.move_to_end(key)
-            return _entries[key]  # type: ignore[return-value]
-    value = _patiently(compute)  # outside the lock: a slow query must not stall other threads
-    with _lock:
-        if version == _version:
-            _entries[key] = value
-            if len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
-    return value
+    """``compute()`` once per data version (``server.core.data_version``) and key."""
+    return _studies.get(current_version(), key, compute)
 
 
 def _patiently(compute: Callable[[], T]) -> T:
@@ -91,8 +110,6 @@ def query_key(
 
 
 def clear() -> None:
-    """Forget everything (tests that change rows without an import)."""
-    global _version
-    with _lock:
-        _entries.clear()
-        _version = None
+    """Forget everything, in every cache (tests that change rows without an import)."""
+    for each in _every_cache:
+        each.clear()

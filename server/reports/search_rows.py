@@ -9,6 +9,7 @@ from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS
 
+from server.reports import write_version
 from server.reports.models import Report, ReportSearch, ReportSearchWord
 from server.reports.text_index import document_of, tokens_of, words_of
 
@@ -48,6 +49,7 @@ def index_loaded(reports: list[Report], using: str = DEFAULT_DB_ALIAS) -> int:
     """``index_reports`` for reports the caller holds with their current version (``save_report`` has just
     stored it), without reading them again."""
     rows = [search_row(report) for report in reports]
+    write_version.bump(using)  # cached totals no longer hold
     ReportSearch.objects.using(using).bulk_create(
         rows,
         update_conflicts=True,

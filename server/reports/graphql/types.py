@@ -133,7 +133,7 @@ class ReportPage:
     def total(self) -> int:
         """Counted once, whichever of totalCount and results asks first."""
         if not self.counted:
-            self.counted.append(self.matching.count())
+            self.counted.append(search.count_reports(self.matching))
         return self.counted[0]
 
     @strawberry.field(description="All reports matching the filters, before paging (exact).")
@@ -165,7 +165,7 @@ class ReportStatistics:
 
     @strawberry.field(description="Number of matching reports.")
     def total(self) -> int:
-        return self.matching.count()
+        return search.count_reports(self.matching)
 
     @strawberry.field(description="Reports per current status, most frequent first.")
     def by_status(self) -> list[ValueCount]:
