@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from server.reports import write_version
-from server.reports.models import Report, ReportSearch, ReportSearchWord
+from server.reports.models import Report, ReportSearch
 from server.reports.text_index import document_of, tokens_of, words_of
 
 BATCH = 1000
@@ -45,22 +45,32 @@ def index_reports(report_ids: Iterable[str], using: str = DEFAULT_DB_ALIAS) -> i
     return written
 
 
+_COLUMNS = ("report_id", "exam_id", "report_type", "status", "radiologist", "verified_at", "created_at",
+            "document", "tokens")  # fmt: skip
+# Our own names only; ``{rows}`` becomes one "(%s, ...)" per row.
+_UPSERT = (
+    f"INSERT INTO report_search ({', '.join(_COLUMNS)}) VALUES {{rows}} "  # noqa: S608
+    "ON CONFLICT (report_id) DO UPDATE SET "
+    + ", ".join(f"{column} = EXCLUDED.{column}" for column in _COLUMNS[1:])
+)
+_ADD_WORDS = (
+    "INSERT INTO report_search_word (word) SELECT unnest(%s::text[]) ORDER BY 1 ON CONFLICT DO NOTHING"
+)
+
+
 def index_loaded(reports: list[Report], using: str = DEFAULT_DB_ALIAS) -> int:
     """``index_reports`` for reports the caller holds with their current version (``save_report`` has just
-    stored it), without reading them again."""
+    stored it), without reading them again.
+
+    Plain SQL, not ``bulk_create``: on every API write, model instances for a row and a hundred words, and a
+    conversion of each of its few hundred tokens, were a fifth of the write's Python time."""
+    if not reports:
+        return 0
     rows = [search_row(report) for report in reports]
     write_version.bump(using)  # cached totals no longer hold
-    ReportSearch.objects.using(using).bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["report"],
-        update_fields=[
-            "exam_id", "report_type", "status", "radiologist", "verified_at", "created_at",
-            "document", "tokens",
-        ],
-    )  # fmt: skip
-    ReportSearchWord.objects.using(using).bulk_create(
-        [ReportSearchWord(word=word) for word in sorted(words_of(row.document for row in rows))],
-        ignore_conflicts=True,
-    )
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(rows))
+    values = [getattr(row, column) for row in rows for column in _COLUMNS]
+    with connections[using].cursor() as cursor:
+        cursor.execute(_UPSERT.format(rows=placeholders), values)
+        cursor.execute(_ADD_WORDS, [sorted(words_of(row.document for row in rows))])
     return len(rows)
