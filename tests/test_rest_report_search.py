@@ -128,15 +128,16 @@ def test_the_four_orders_put_nulls_last_and_break_ties_by_report_id(viewer):
     [ReportSort(), ReportSort(descending=False), ReportSort("created_at"), ReportSort("created_at", False)],
     ids=str,
 )
-def test_a_large_match_set_read_along_the_index_gives_the_same_pages(monkeypatch, sort):
+def test_sorted_matches_and_a_walk_along_the_index_give_the_same_pages(monkeypatch, sort):
     for number in range(12):
         verified = dt.datetime(2025, 1, 1 + number % 4) if number % 5 else None
         save(f"R{number:02}", "x", status="final" if verified else "draft", verified_at=verified)
     def pages() -> list[list[str]]:
         return [[r.report_id for r in search_reports(None, sort, offset, 5).results] for offset in (0, 5, 10)]
 
+    monkeypatch.setattr(search, "walk_along_index", lambda *args: False)
     sorted_small = pages()
-    monkeypatch.setattr(search, "SORT_MATCHES_BELOW", 0)
+    monkeypatch.setattr(search, "walk_along_index", lambda *args: True)
     assert pages() == sorted_small
     assert sorted(rid for page in sorted_small for rid in page) == [f"R{number:02}" for number in range(12)]
 
@@ -213,3 +214,13 @@ def test_a_committed_write_moves_the_version_again_after_its_commit():
     assert write_version.current() == before + 2
     save("A", "text")  # unchanged: nothing written, nothing moves
     assert write_version.current() == before + 2
+
+
+def test_the_plan_walks_the_index_when_the_page_is_found_sooner_than_all_matches_are_sorted():
+    million = 1_000_000
+    assert search.walk_along_index(million, 0, 20, text=False, table_rows=million)  # no filter
+    assert search.walk_along_index(50_000, 0, 20, text=True, table_rows=million)  # a common term
+    assert not search.walk_along_index(3_000, 0, 20, text=True, table_rows=million)  # a rare one
+    assert not search.walk_along_index(50_000, 9_980, 20, text=True, table_rows=million)  # page 500 of it
+    assert search.walk_along_index(200_000, 9_980, 20, text=False, table_rows=million)  # of a status
+    assert not search.walk_along_index(1, 0, 20, text=False, table_rows=0)  # before any ANALYZE

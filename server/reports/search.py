@@ -3,17 +3,21 @@ filters, free text, ordering and paging, over ``report_search``, which holds eac
 only, so a superseded version can never match.
 
 The total is exact, and cached per process until the next write of reports (``count_reports``). As for
-studies (``server.studies.selectors.search.page_of``), the total is known before the page is read: a small
-match set is sorted with keys no index serves, so PostgreSQL finds the matches by the filters' own indexes;
-a large one is read along the sort's index until the page is full.
+studies (``server.studies.selectors.search.page_of``), the total is known before the page is read, and
+chooses the plan: few matches are taken from the filters' indexes and sorted (with sort keys no index
+serves, so PostgreSQL cannot choose otherwise); many are read along the sort's index until the page is
+full (``walk_along_index`` weighs the two).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connections, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import DateTimeField, F, Func, Q, QuerySet
 
 from server.core.db import compile_query
@@ -23,7 +27,7 @@ from server.reports.models import Report, ReportSearch
 from server.reports.selectors import reports
 from server.reports.text_search import term_condition
 from server.studies.selectors import check_page_bounds
-from server.studies.selectors.search import SORT_MATCHES_BELOW, check_text, search_terms
+from server.studies.selectors.search import check_text, search_terms
 
 SORTABLE_FIELDS = ("verified_at", "created_at")
 
@@ -131,39 +135,80 @@ def search_reports(
     check_page_bounds(offset, limit)
     matching = matching_reports(filters)
     total = count_reports(matching)
-    return ReportPage(
-        total=total, offset=offset, limit=limit, results=page_of(matching, sort, offset, limit, total)
-    )
+    text = bool(filters is not None and search_terms(filters.search))
+    results = page_of(matching, sort, offset, limit, total, text)
+    return ReportPage(total=total, offset=offset, limit=limit, results=results)
 
 
 def count_reports(matching: QuerySet[ReportSearch]) -> int:
-    """The exact number of ``matching`` rows, counted once per report write version (``write_version``).
-
-    Counted with sequential scans off: PostgreSQL does not know that reading a row's tokens means fetching
-    them from TOAST, so for a term in most reports it would read every row's tokens (seconds at a million)
-    rather than count the GIN index's matches; every condition here has an index."""
+    """The exact number of ``matching`` rows, counted once per report write version (``write_version``)."""
     compiled = compile_query(matching.order_by())
     if compiled is None:
         return 0
     sql, params = compiled
 
     def count() -> int:
-        with transaction.atomic(using=matching.db), connections[matching.db].cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
+        with _index_plans(matching.db) as cursor:
             cursor.execute(f"SELECT count(*) FROM ({sql}) AS matching", params)  # noqa: S608
             return cursor.fetchone()[0]
 
     return write_version.cached(("count", sql, repr(params)), count, using=matching.db)
 
 
+@contextmanager
+def _index_plans(using: str) -> Iterator[CursorWrapper]:
+    """A cursor in a transaction with sequential scans off. PostgreSQL does not know that testing a row's
+    tokens means fetching them from TOAST, so for a term in many reports it would read every row's tokens
+    (seconds at a million) rather than take the matches from the GIN index; every condition here has an
+    index, so nothing is lost."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        yield cursor
+
+
+# Microseconds per row at a million reports (docs/performance.md): taking a match from the indexes and
+# sorting it, against reading a row along the sort's index and testing it, which for a text condition
+# means fetching its tokens (and perhaps its document) from TOAST.
+SORT_COST_US = 1.5
+WALK_COST_US = 1.0
+WALK_TEXT_COST_US = 15.0
+
+
+def walk_along_index(total: int, offset: int, limit: int, text: bool, table_rows: int) -> bool:
+    """Whether reading the sort's index until the page is full costs less than sorting all ``total``
+    matches. A walk reads about ``table_rows / total`` rows per match it keeps (fewer when a date range
+    bounds the sort key itself, which only favours the walk further)."""
+    walked = (offset + limit) * max(table_rows, total) / max(total, 1)
+    return walked * (WALK_TEXT_COST_US if text else WALK_COST_US) < total * SORT_COST_US
+
+
 def page_of(
-    matching: QuerySet[ReportSearch], sort: ReportSort, offset: int, limit: int, total: int
+    matching: QuerySet[ReportSearch],
+    sort: ReportSort,
+    offset: int,
+    limit: int,
+    total: int,
+    text: bool = False,
 ) -> list[Report]:
-    """Reports ``offset`` to ``offset + limit`` of ``matching`` (``total`` rows), with version and study."""
+    """Reports ``offset`` to ``offset + limit`` of ``matching`` (``total`` rows), with version and study;
+    ``text``: the filters hold search terms."""
     if offset >= total:
         return []
-    ordered = order_reports(matching, sort, along_index=total >= SORT_MATCHES_BELOW)
-    return reports_in_order(list(ordered.values_list("report_id", flat=True)[offset : offset + limit]))
+    along_index = walk_along_index(total, offset, limit, text, _table_rows(matching.db))
+    ordered = order_reports(matching, sort, along_index=along_index)
+    sql, params = ordered.values_list("report_id", flat=True)[offset : offset + limit].query.sql_with_params()
+    with _index_plans(matching.db) as cursor:
+        cursor.execute(sql, params)
+        report_ids = [row[0] for row in cursor.fetchall()]
+    return reports_in_order(report_ids)
+
+
+def _table_rows(using: str) -> int:
+    """PostgreSQL's estimate of the reports' number (kept by ANALYZE and autovacuum): enough to choose a
+    plan by, at the cost of one catalogue lookup."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'report_search'::regclass")
+        return max(cursor.fetchone()[0], 0)
 
 
 def reports_in_order(report_ids: list[str]) -> list[Report]:

@@ -54,6 +54,7 @@ class ReportQuery:
             sort=ordering.to_sort() if ordering else search.DEFAULT_REPORT_SORT,
             offset=offset,
             limit=limit,
+            text=bool(filters and filters.search and filters.search.strip()),
         )
 
     @strawberry.field(

@@ -128,6 +128,7 @@ class ReportPage:
     sort: strawberry.Private[ReportSort]
     offset: strawberry.Private[int]
     limit: strawberry.Private[int]
+    text: strawberry.Private[bool]  # the filters hold search terms
     counted: strawberry.Private[list[int]] = dataclasses.field(default_factory=list)
 
     def total(self) -> int:
@@ -142,7 +143,7 @@ class ReportPage:
 
     @strawberry.field(description="The reports of this page, in the requested order.")
     def results(self, info: Info) -> list[ReportType]:
-        found = search.page_of(self.matching, self.sort, self.offset, self.limit, self.total())
+        found = search.page_of(self.matching, self.sort, self.offset, self.limit, self.total(), self.text)
         note_reports_returned(
             info, [r.report_id for r in found], [r.study_id if r.study else None for r in found]
         )
