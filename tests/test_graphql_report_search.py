@@ -118,3 +118,13 @@ def test_statistics_count_current_states_and_time_check_in_to_the_first_signed_v
     assert result["turnaround"]["checkInToFinal"] == {"count": 2, "medianMinutes": 105.0}
     only_b = gql(STATISTICS, {"filters": {"radiologists": ["林美惠"]}})["reportStatistics"]
     assert only_b["total"] == 1 and only_b["turnaround"]["checkInToFinal"]["count"] == 0
+
+
+def test_statistics_are_cached_until_the_next_write():
+    save("A", "E1", "final", 10)
+    assert gql(STATISTICS)["reportStatistics"]["byStatus"] == [{"value": "final", "count": 1}]
+    save("B", "E2", "draft", None)
+    assert gql(STATISTICS)["reportStatistics"]["byStatus"] == [
+        {"value": "draft", "count": 1},
+        {"value": "final", "count": 1},
+    ]
