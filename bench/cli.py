@@ -1,4 +1,5 @@
-"""``python -m bench [--rows N] [--skip-import] [--quick]``: run the benchmark, print its table, save JSON."""
+"""``python -m bench [--rows N] [--skip-import] [--quick] [--reports-only | --skip-reports]``: run the
+benchmark, print its table, save JSON."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bench import database, report
 from bench.run import VAR_DIR, Options, log, run
 
 QUICK_ROWS = 50_000
+WRITE_SECONDS, QUICK_WRITE_SECONDS = 20.0, 10.0
 
 
 def parse(argv: list[str]) -> Options:
@@ -19,6 +21,19 @@ def parse(argv: list[str]) -> Options:
     parser.add_argument("--quick", action="store_true", help="a short run: fewer rows, requests and seconds")
     parser.add_argument(
         "--skip-import", action="store_true", help="skip the legacy file and the import section"
+    )
+    reports = parser.add_mutually_exclusive_group()
+    reports.add_argument(
+        "--reports-only",
+        action="store_true",
+        help="generate the studies, then only the reports section (6): skip sections 2 to 5",
+    )
+    reports.add_argument("--skip-reports", action="store_true", help="skip the reports section (6)")
+    parser.add_argument(
+        "--report-rows", type=int, help="legacy report rows to import (default: as many as --rows)"
+    )
+    parser.add_argument(
+        "--write-duration", type=float, help="seconds of the report writes (default 20; --quick: 10)"
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--requests", type=int, help="measured requests per query and API (default 200)")
@@ -39,6 +54,8 @@ def parse(argv: list[str]) -> Options:
     rows = args.rows if args.rows is not None else QUICK_ROWS if quick else 1_000_000
     if rows < 1:
         parser.error("--rows must be at least 1")
+    if args.report_rows is not None and args.report_rows < 1:
+        parser.error("--report-rows must be at least 1")
     return Options(
         rows=rows,
         seed=args.seed,
@@ -51,6 +68,10 @@ def parse(argv: list[str]) -> Options:
         floor_requests=args.floor_requests if args.floor_requests is not None else 20 if quick else 50,
         budget=args.budget or None,
         keep_db=args.keep_db,
+        reports=not args.skip_reports,
+        reports_only=args.reports_only,
+        report_rows=args.report_rows,
+        write_duration=args.write_duration or (QUICK_WRITE_SECONDS if quick else WRITE_SECONDS),
         url=database.bench_url(),
         output=args.output,
         work_dir=args.output.parent,

@@ -52,13 +52,23 @@ def capture(request: Request, token: str | None, page: bool) -> tuple[int, list[
     options that the REST search also returns, and whatever helper facts the query layer caches per data
     version, are not part of that floor. For everything else every studies-table statement is kept.
     """
+    reset_process_caches()
+    if page:
+        warm_options()
+    status, captured = answer_in_process(request, token)
+    statements = [sql for sql in captured if STUDY_TABLE in sql]
+    if page:
+        # The page and its count; not the query layer's own cached helpers (probes, distinct values).
+        statements = [s for s in statements if "COUNT(" in s.upper() or " ORDER BY " in s.upper()]
+    return status, statements
+
+
+def answer_in_process(request: Request, token: str | None) -> tuple[int, list[str]]:
+    """Answer ``request`` with Django's test client in this process: its status and every SQL statement."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    reset_process_caches()
-    if page:
-        warm_options()
     client = Client()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with CaptureQueriesContext(connection) as captured:
@@ -75,11 +85,7 @@ def capture(request: Request, token: str | None, page: bool) -> tuple[int, list[
         if getattr(response, "streaming", False):
             for _ in response.streaming_content:
                 pass
-    statements = [query["sql"] for query in captured.captured_queries if STUDY_TABLE in query["sql"]]
-    if page:
-        # The page and its count; not the query layer's own cached helpers (probes, distinct values).
-        statements = [s for s in statements if "COUNT(" in s.upper() or " ORDER BY " in s.upper()]
-    return response.status_code, statements
+    return response.status_code, [query["sql"] for query in captured.captured_queries]
 
 
 _SELECT_LIST = re.compile(r"^SELECT .*? FROM ", re.DOTALL)

@@ -48,6 +48,12 @@ class Options:
     # Seconds one series of requests may take before it stops short of ``requests`` (None: no bound).
     budget: float | None = 60.0
     keep_db: bool = False
+    # Section 6, the reports (bench.reports): legacy rows to import (None: as many as ``rows``), writers.
+    reports: bool = True
+    reports_only: bool = False
+    report_rows: int | None = None
+    write_clients: int = 8
+    write_duration: float = 20.0
     url: str = database.DEFAULT_URL
     output: Path = VAR_DIR / "latest.json"
     work_dir: Path = VAR_DIR
@@ -122,8 +128,8 @@ def section_data(options: Options, result: dict) -> None:
             "rows_per_s": rate(options.rows, seconds),
         }
     }
-    if options.skip_import:
-        result["data"]["legacy_file"] = {"skipped": "--skip-import"}
+    if options.skip_import or options.reports_only:
+        result["data"]["legacy_file"] = {"skipped": skip_reason(options)}
         return
     path = legacy_path(options)
     log(f"1. writing the legacy DuckDB file {path.name}")
@@ -139,6 +145,10 @@ def section_data(options: Options, result: dict) -> None:
     }
 
 
+def skip_reason(options: Options) -> str:
+    return "--reports-only" if options.reports_only else "--skip-import"
+
+
 def legacy_path(options: Options) -> Path:
     return options.work_dir / f"legacy_{options.rows}_{options.seed}.duckdb"
 
@@ -149,8 +159,8 @@ def legacy_path(options: Options) -> Path:
 def section_import(options: Options, result: dict) -> None:
     from bench import imports
 
-    if options.skip_import:
-        result["import"] = {"skipped": "--skip-import"}
+    if options.skip_import or options.reports_only:
+        result["import"] = {"skipped": skip_reason(options)}
         return
     result["import"] = imports.run(options, legacy_path(options), log)
     # The queries must run on the N studies whatever the import did: a failed import leaves the table short.
@@ -367,7 +377,7 @@ def new_report(options: Options, argv: list[str]) -> dict:
 
 
 def run_sections(options: Options, result: dict) -> dict:
-    """Sections 1 to 5 on a migrated database, the one Django in this process is on; returns ``result``.
+    """Sections 1 to 6 on a migrated database, the one Django in this process is on; returns ``result``.
 
     ``run`` calls it on the dedicated database; the smoke test calls it on the test database.
     """
@@ -387,11 +397,17 @@ def run_sections(options: Options, result: dict) -> dict:
         with server:
             result["meta"]["server"] = " ".join(server.command[2:]).replace(str(server.port), "PORT")
             token = create_user_and_login(options, server.port, result)
-            section_queries(options, result, server.port, token)
-            checkpoint(options, result)
-            section_throughput(options, result, server.port, token)
-            checkpoint(options, result)
-            section_export(result, server, token)
+            if not options.reports_only:
+                section_queries(options, result, server.port, token)
+                checkpoint(options, result)
+                section_throughput(options, result, server.port, token)
+                checkpoint(options, result)
+                section_export(result, server, token)
+                checkpoint(options, result)
+            if options.reports:
+                from bench import reports
+
+                reports.section(options, result, server, token, log, checkpoint)
         result["complete"] = True
     finally:
         legacy_path(options).unlink(missing_ok=True)

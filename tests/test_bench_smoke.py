@@ -19,6 +19,7 @@ from bench.run import Options, new_report, run_sections
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ROWS = 2_000
+REPORT_ROWS = 300
 
 
 def database_url() -> str:
@@ -44,6 +45,9 @@ def test_the_harness_measures_every_section(tmp_path, settings):
         duration=0.5,
         clients=4,
         increment_rows=200,
+        report_rows=REPORT_ROWS,
+        write_clients=2,
+        write_duration=0.5,
         url=database_url(),
         output=tmp_path / "latest.json",
         work_dir=tmp_path,
@@ -78,5 +82,27 @@ def test_the_harness_measures_every_section(tmp_path, settings):
     export = result["export"]
     assert "error" not in export, export
     assert export["rows"] == export["expected_rows"] >= ROWS
+    reports = result["reports"]
+    assert reports["legacy_file"]["rows"] >= REPORT_ROWS
+    assert "error" not in reports["import"], reports["import"]
+    assert reports["import"]["ratio"] > 0
+    assert reports["stored"]["reports"] > 0
+    assert {item["name"] for item in reports["sizes"]} >= {"report_search", "report_search_tokens"}
+    assert {query["key"] for query in reports["queries"]} == {
+        "char1", "char2", "word3", "english", "phrase", "radiologist", "exam_id", "month_final", "page500"
+    }  # fmt: skip
+    for query in reports["queries"]:
+        for api in ("rest", "graphql"):
+            measured = query[api]
+            if api == "graphql" and measured.get("unavailable"):  # the reports field may not be there yet
+                continue
+            assert measured["errors"] == 0, (query["key"], api, measured.get("error"))  # totals exact too
+            assert measured["n"] == options.requests
+            assert measured["cold"].get("errors", 0) == 0, (query["key"], api, measured["cold"])
+        assert query["rest"]["floor"]["n"] == options.floor_requests, query["key"]
+    assert reports["detail"]["rest"]["errors"] == 0, reports["detail"]["rest"]
+    assert reports["options"]["rest"]["errors"] == 0
+    writes = reports["writes"]
+    assert writes["errors"] == 0 and writes["writes"] > 0, writes
     assert options.output.exists()
     assert "PASS" in table or "FAIL" in table
