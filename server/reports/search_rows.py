@@ -47,14 +47,15 @@ def index_reports(report_ids: Iterable[str], using: str = DEFAULT_DB_ALIAS) -> i
 
 _COLUMNS = ("report_id", "exam_id", "report_type", "status", "radiologist", "verified_at", "created_at",
             "document", "tokens")  # fmt: skip
-# Our own names only; ``{rows}`` becomes one "(%s, ...)" per row.
-_UPSERT = (
-    f"INSERT INTO report_search ({', '.join(_COLUMNS)}) VALUES {{rows}} "  # noqa: S608
+# One statement (one round trip on every API write): the vocabulary's new words, the search rows, and the
+# move of the report write version (``write_version``) inside the transaction. Our own names only; ``{rows}``
+# becomes one "(%s, ...)" per row.
+_INDEX_SQL = (
+    "WITH words AS (INSERT INTO report_search_word (word) SELECT unnest(%s::text[]) ORDER BY 1 "  # noqa: S608
+    f"ON CONFLICT DO NOTHING), rows AS (INSERT INTO report_search ({', '.join(_COLUMNS)}) VALUES {{rows}} "
     "ON CONFLICT (report_id) DO UPDATE SET "
     + ", ".join(f"{column} = EXCLUDED.{column}" for column in _COLUMNS[1:])
-)
-_ADD_WORDS = (
-    "INSERT INTO report_search_word (word) SELECT unnest(%s::text[]) ORDER BY 1 ON CONFLICT DO NOTHING"
+    + f") {write_version.MOVE_SQL}"
 )
 
 
@@ -67,10 +68,10 @@ def index_loaded(reports: list[Report], using: str = DEFAULT_DB_ALIAS) -> int:
     if not reports:
         return 0
     rows = [search_row(report) for report in reports]
-    write_version.bump(using)  # cached totals no longer hold
     placeholders = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(rows))
+    words = sorted(words_of(row.document for row in rows))
     values = [getattr(row, column) for row in rows for column in _COLUMNS]
     with connections[using].cursor() as cursor:
-        cursor.execute(_UPSERT.format(rows=placeholders), values)
-        cursor.execute(_ADD_WORDS, [sorted(words_of(row.document for row in rows))])
+        cursor.execute(_INDEX_SQL.format(rows=placeholders), [words, *values])
+    write_version.move_after_commit(using)  # cached totals no longer hold
     return len(rows)

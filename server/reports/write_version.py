@@ -31,15 +31,23 @@ def current(using: str = DEFAULT_DB_ALIAS) -> int:
         return cursor.fetchone()[0]
 
 
+MOVE_SQL = f"SELECT nextval('{SEQUENCE}')"
+
+
 def bump(using: str = DEFAULT_DB_ALIAS) -> None:
     """Call inside the transaction that writes reports: moves the version now and again after commit."""
-    _next(using)
-    transaction.on_commit(partial(_next, using), using=using)
+    _move(using)
+    move_after_commit(using)
 
 
-def _next(using: str) -> None:
+def move_after_commit(using: str = DEFAULT_DB_ALIAS) -> None:
+    """The second move, for a writer that made the first in a statement of its own (``MOVE_SQL``)."""
+    transaction.on_commit(partial(_move, using), using=using)
+
+
+def _move(using: str) -> None:
     with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT nextval('{SEQUENCE}')")
+        cursor.execute(MOVE_SQL)
 
 
 def cached(key: Hashable, compute: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
