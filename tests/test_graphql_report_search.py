@@ -128,3 +128,14 @@ def test_statistics_are_cached_until_the_next_write():
         {"value": "draft", "count": 1},
         {"value": "final", "count": 1},
     ]
+
+
+def test_a_request_reads_the_write_version_once_however_many_facts_it_uses():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    save("A", "E1", "final", 10)
+    with CaptureQueriesContext(connection) as captured:
+        gql(STATISTICS)
+    reads = [q["sql"] for q in captured.captured_queries if "FROM report_write_version" in q["sql"]]
+    assert len(reads) == 1

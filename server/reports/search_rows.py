@@ -73,5 +73,6 @@ def index_loaded(reports: list[Report], using: str = DEFAULT_DB_ALIAS) -> int:
     values = [getattr(row, column) for row in rows for column in _COLUMNS]
     with connections[using].cursor() as cursor:
         cursor.execute(_INDEX_SQL.format(rows=placeholders), [words, *values])
+    write_version.forget(using)  # moved by the statement above
     write_version.move_after_commit(using)  # cached totals no longer hold
     return len(rows)

@@ -6,11 +6,10 @@ A report is read with its current version and its study in one query: the study 
 
 from __future__ import annotations
 
-from django.db import connections
 from django.db.models import F, QuerySet
 
 from server.reports.models import Report, ReportSearch, ReportVersion
-from server.studies.loose_index_scan import distinct_values_sql
+from server.studies.selectors.options import distinct_values
 
 
 def reports() -> QuerySet[Report]:
@@ -53,15 +52,8 @@ def filter_options() -> dict[str, list[str]]:
     code-point order. Every search answers them, uncached (a report write does not change the data version),
     so each is read from its column's btree on ``report_search`` by a loose index scan: a descent per
     distinct value, not a read of a million rows."""
-    read = connections[ReportSearch.objects.db]
-    quote = read.ops.quote_name
-    options = {}
-    with read.cursor() as cursor:
-        for key, column in (
-            ("statuses", "status"),
-            ("report_types", "report_type"),
-            ("radiologists", "radiologist"),
-        ):
-            cursor.execute(distinct_values_sql(quote(ReportSearch._meta.db_table), quote(column)))
-            options[key] = sorted(cursor.fetchone()[0] or [])
-    return options
+    return {
+        "statuses": distinct_values("status", ReportSearch),
+        "report_types": distinct_values("report_type", ReportSearch),
+        "radiologists": distinct_values("radiologist", ReportSearch),
+    }

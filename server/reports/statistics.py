@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import Min, QuerySet
 
 from server.core.cache import query_key
 from server.reports import write_version
 from server.reports.lifecycle import FINAL, PRELIMINARY
 from server.reports.models import ReportSearch, ReportVersion
 from server.studies.selectors import DurationSummary, ValueCount
-from server.studies.selectors.statistics import MinutesBetween, minutes_summary
+from server.studies.selectors.statistics import MinutesBetween, count_rows_by, minutes_summary
 
 T = TypeVar("T")
 
@@ -35,13 +35,7 @@ class ReportTurnaround:
 def count_by(matching: QuerySet[ReportSearch], column: str) -> list[ValueCount]:
     """Reports per value of ``column`` (status, radiologist, report_type) of their current state, most
     frequent first, ties in value order, nulls last."""
-    rows = (
-        matching.order_by()
-        .values(column)
-        .annotate(n=Count("*"))
-        .order_by("-n", F(column).asc(nulls_last=True))
-    )
-    return _cached(rows, lambda: [ValueCount(row[column], row["n"]) for row in rows])
+    return _cached(matching.order_by(), lambda: count_rows_by(matching, column), "count_by", column)
 
 
 def check_in_to_first(matching: QuerySet[ReportSearch], status: str) -> DurationSummary:

@@ -19,6 +19,7 @@ from typing import TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from server.core.cache import VersionedCache
+from server.core.request_scope import request_scope
 
 T = TypeVar("T")
 SEQUENCE = "report_write_version"
@@ -26,9 +27,17 @@ _totals = VersionedCache()
 
 
 def current(using: str = DEFAULT_DB_ALIAS) -> int:
+    """The version, read once per request (a search's total and a dashboard's five statistics share it)."""
+    scope = request_scope()
+    key = ("report_write_version", using)
+    if scope is not None and key in scope:
+        return scope[key]
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT last_value FROM {SEQUENCE}")  # noqa: S608 (our own name)
-        return cursor.fetchone()[0]
+        version = cursor.fetchone()[0]
+    if scope is not None:
+        scope[key] = version
+    return version
 
 
 MOVE_SQL = f"SELECT nextval('{SEQUENCE}')"
@@ -48,6 +57,14 @@ def move_after_commit(using: str = DEFAULT_DB_ALIAS) -> None:
 def _move(using: str) -> None:
     with connections[using].cursor() as cursor:
         cursor.execute(MOVE_SQL)
+    forget(using)
+
+
+def forget(using: str = DEFAULT_DB_ALIAS) -> None:
+    """A request that wrote reports reads the version afresh afterwards."""
+    scope = request_scope()
+    if scope is not None:
+        scope.pop(("report_write_version", using), None)
 
 
 def cached(key: Hashable, compute: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:

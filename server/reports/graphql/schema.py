@@ -49,12 +49,15 @@ class ReportQuery:
         limit = pagination.limit if pagination and pagination.limit is not None else None
         limit = DEFAULT_PAGE_SIZE if limit is None or limit is strawberry.UNSET else limit
         check_page_bounds(offset, limit)
+        selected = filters.to_filters() if filters else None
+        matching = search.matching_reports(selected)
         return ReportPage(
-            matching=search.matching_reports(filters.to_filters() if filters else None),
+            matching=matching,
             sort=ordering.to_sort() if ordering else search.DEFAULT_REPORT_SORT,
             offset=offset,
             limit=limit,
-            text=bool(filters and filters.search and filters.search.strip()),
+            text=selected is not None and selected.has_terms,
+            total=search.count_reports(matching),
         )
 
     @strawberry.field(

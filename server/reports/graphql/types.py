@@ -4,7 +4,6 @@ field but ``versions`` queries again."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import strawberry
@@ -129,21 +128,15 @@ class ReportPage:
     offset: strawberry.Private[int]
     limit: strawberry.Private[int]
     text: strawberry.Private[bool]  # the filters hold search terms
-    counted: strawberry.Private[list[int]] = dataclasses.field(default_factory=list)
-
-    def total(self) -> int:
-        """Counted once, whichever of totalCount and results asks first."""
-        if not self.counted:
-            self.counted.append(search.count_reports(self.matching))
-        return self.counted[0]
+    total: strawberry.Private[int]  # needed by both fields, so counted (or taken from the cache) up front
 
     @strawberry.field(description="All reports matching the filters, before paging (exact).")
     def total_count(self) -> int:
-        return self.total()
+        return self.total
 
     @strawberry.field(description="The reports of this page, in the requested order.")
     def results(self, info: Info) -> list[ReportType]:
-        found = search.page_of(self.matching, self.sort, self.offset, self.limit, self.total(), self.text)
+        found = search.page_of(self.matching, self.sort, self.offset, self.limit, self.total, self.text)
         note_reports_returned(
             info, [r.report_id for r in found], [r.study_id if r.study else None for r in found]
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connections
+from django.db.models import Model
 
 from server.core.cache import cached
 from server.studies.loose_index_scan import distinct_values_sql
@@ -32,13 +33,14 @@ class FilterOptions:
     exam_equipments: list[str]
 
 
-def distinct_values(field_name: str) -> list[str]:
-    """Distinct non-empty values of one column, in code-point order (the column's collation on PostgreSQL)."""
-    read = connections[Study.objects.db]  # the alias reads go to (a replica, if there are any)
-    column = Study._meta.get_field(field_name).column
+def distinct_values(field_name: str, model: type[Model] = Study) -> list[str]:
+    """Distinct non-empty values of one column, in code-point order (the column's collation on PostgreSQL).
+    The column needs a btree led by it (see ``loose_index_scan``)."""
+    read = connections[model.objects.db]  # the alias reads go to (a replica, if there are any)
+    column = model._meta.get_field(field_name).column
     quote = read.ops.quote_name
     with read.cursor() as cursor:
-        cursor.execute(distinct_values_sql(quote(Study._meta.db_table), quote(column)))
+        cursor.execute(distinct_values_sql(quote(model._meta.db_table), quote(column)))
         found = cursor.fetchone()[0] or []
     return sorted(found)  # already in the columns' "C" order; sorted so as not to depend on it
 

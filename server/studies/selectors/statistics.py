@@ -72,12 +72,13 @@ def count_by(queryset: QuerySet[Study], field_name: str, limit: int | None = Non
     """Studies per value of one field, most frequent first; cached per data version."""
     return cached(
         query_key(queryset.order_by(), "count_by", field_name, limit),
-        lambda: _count_by(queryset, field_name, limit),
+        lambda: count_rows_by(queryset, field_name, limit),
     )
 
 
-def _count_by(queryset: QuerySet[Study], field_name: str, limit: int | None = None) -> list[ValueCount]:
-    """Studies per value of one field, most frequent first (ties in value order); nulls count as a value."""
+def count_rows_by(queryset: QuerySet, field_name: str, limit: int | None = None) -> list[ValueCount]:
+    """Rows per value of one field, most frequent first (ties in value order, nulls last); nulls count as a
+    value. Uncached: ``count_by`` caches it for studies, the reports' statistics for reports."""
     if limit is not None and limit < 1:
         raise InvalidQuery("limit must be at least 1")
     rows = (
