@@ -22,7 +22,14 @@ from server.access.roles import REPORTER, VIEWER
 from server.reports import search, selectors
 from server.reports.lifecycle import LifecycleViolation, UnknownStatus
 from server.reports.models import Report, ReportVersion
-from server.reports.services import CREATED, InvalidReport, ReportChanged, save_report
+from server.reports.services import (
+    CREATED,
+    InvalidReport,
+    ReportChanged,
+    SavedReport,
+    audit_write,
+    save_report,
+)
 
 reports = Router(tags=["reports"], auth=rest_auth.RoleBearer(VIEWER))
 
@@ -42,22 +49,18 @@ def write_report(request: HttpRequest) -> HttpResponse:
     try:
         fields = _parse_body(request.body)
         expected = _parse_if_match(request.headers.get("If-Match"))
-        saved = save_report(**fields, expected_version=expected)
+        saved = save_report(
+            **fields,
+            expected_version=expected,
+            on_saved=lambda saved: audit_write(request, _status_of(saved), saved, fields["exam_id"]),
+        )
     except (BadRequest, InvalidReport, UnknownStatus) as error:
         return error_response(400, str(error))
     except ReportChanged:
         return _audited(request, 412, error_response(412, "Report has changed"), fields)
     except LifecycleViolation as error:
         return _audited(request, 409, error_response(409, str(error)), fields)
-    status = 201 if saved.action == CREATED else 200
-    audit.record_event(
-        audit.REPORT_WRITE,
-        status,
-        request,
-        parameters={"report_id": saved.report_id, "version": saved.version, "action": saved.action},
-        record_count=1,
-        exam_ids=[fields["exam_id"]],
-    )
+    status = _status_of(saved)
     response = json_response(
         {"report_id": saved.report_id, "version": saved.version, "action": saved.action}, status=status
     )
@@ -206,6 +209,10 @@ def _parse_if_match(value: str | None) -> int | None:
     if match is None:
         raise BadRequest('If-Match must be a version number in quotes, e.g. "3"')
     return int(match.group(1))
+
+
+def _status_of(saved: SavedReport) -> int:
+    return 201 if saved.action == CREATED else 200
 
 
 def _audited(request: HttpRequest, status: int, response: HttpResponse, fields: dict) -> HttpResponse:

@@ -11,9 +11,11 @@ from django.db import DatabaseError, connection, transaction
 
 from server.reports import lifecycle
 from server.reports.lifecycle import LifecycleViolation, UnknownStatus, next_version
-from server.reports.models import MAX_CONTENT_LENGTH, Report, ReportVersion
+from server.reports.models import MAX_CONTENT_LENGTH, Report, ReportSearch, ReportSearchWord, ReportVersion
+from server.reports.search_rows import search_row
 from server.reports.sections import split_sections
 from server.reports.services import InvalidReport, ReportChanged, content_hash, save_report
+from server.reports.text_index import words_of
 from server.studies.models import Study
 from tests.conftest import study_values
 
@@ -259,3 +261,40 @@ def test_two_first_writes_of_the_same_new_id_make_one_report():
         thread.join()
     assert sorted(actions) == ["created", "unchanged"]
     assert ReportVersion.objects.filter(report_id="SAME").count() == 1
+
+
+def _search_row_is_what_search_row_makes(report_id: str) -> None:
+    report = Report.objects.select_related("current").get(pk=report_id)
+    fields = [field.attname for field in ReportSearch._meta.concrete_fields]
+    stored = ReportSearch.objects.values_list(*fields).get(pk=report_id)
+    assert stored == tuple(getattr(search_row(report), name) for name in fields)
+    assert set(words_of([stored[fields.index("document")]])) <= set(
+        ReportSearchWord.objects.values_list("word", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # committed for real: the foreign keys are checked at commit
+def test_each_write_stores_its_version_report_row_and_search_row_together():
+    created = _save()  # a server-assigned id: its row, version and search row in one statement
+    _search_row_is_what_search_row_makes(created.report_id)
+    updated = _save(report_id=created.report_id, status="final", title="CT chest", report_type="CT")
+    _search_row_is_what_search_row_makes(created.report_id)
+    report = Report.objects.select_related("current").get(pk=created.report_id)
+    assert (report.current.number, report.title, report.report_type) == (updated.version, "CT chest", "CT")
+    assert _save(report_id=created.report_id, status="final").action == "unchanged"  # keeps title and type
+    assert Report.objects.values_list("title", "report_type").get(pk=created.report_id) == ("CT chest", "CT")
+
+
+@pytestmark_db
+@pytest.mark.parametrize("report_id", [None, "R1", "NEW"])
+def test_a_write_whose_audit_event_fails_stores_nothing(report_id):
+    if report_id == "R1":
+        _save(report_id="R1")
+    before = (Report.objects.count(), ReportVersion.objects.count(), ReportSearch.objects.count())
+
+    def failing_audit(saved):
+        raise DatabaseError("audit trail unavailable")
+
+    with pytest.raises(DatabaseError, match="audit trail unavailable"):
+        _save(report_id=report_id, status="final", on_saved=failing_audit)
+    assert (Report.objects.count(), ReportVersion.objects.count(), ReportSearch.objects.count()) == before

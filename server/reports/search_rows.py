@@ -1,5 +1,5 @@
 """Keeping ``ReportSearch`` (each report's searched current state) and the vocabulary in step with the
-reports: every write that changes a report's current version calls ``index_reports`` for it, in the same
+reports: every write that changes a report's current version rewrites its search row in the same
 transaction, so a search never sees a version that is not current nor misses one that is."""
 
 from __future__ import annotations
@@ -38,41 +38,50 @@ def index_reports(report_ids: Iterable[str], using: str = DEFAULT_DB_ALIAS) -> i
     written = 0
     pending = iter(report_ids)
     while batch := list(islice(pending, BATCH)):
-        reports = (
+        reports = list(
             Report.objects.using(using).select_related("current").filter(pk__in=batch, current__isnull=False)
         )
-        written += index_loaded(list(reports), using)
+        if reports:
+            sql, params = index_ctes(reports)
+            with connections[using].cursor() as cursor:
+                cursor.execute(f"WITH {sql} {write_version.MOVE_SQL}", params)
+            write_version.moved_in_statement(using)
+            written += len(reports)
     return written
 
 
 _COLUMNS = ("report_id", "exam_id", "report_type", "status", "radiologist", "verified_at", "created_at",
             "document", "tokens")  # fmt: skip
-# One statement (one round trip on every API write): the vocabulary's new words, the search rows, and the
-# move of the report write version (``write_version``) inside the transaction. Our own names only; ``{rows}``
-# becomes one "(%s, ...)" per row.
-_INDEX_SQL = (
-    "WITH words AS (INSERT INTO report_search_word (word) SELECT unnest(%s::text[]) ORDER BY 1 "  # noqa: S608
-    f"ON CONFLICT DO NOTHING), rows AS (INSERT INTO report_search ({', '.join(_COLUMNS)}) VALUES {{rows}} "
+# A report not stored yet has no created_at to give: its row gets the statement's time (the column's default,
+# Django's Now()), and so does its search row, written by the same statement.
+# Arrays of tokens and words go as one space-joined string (neither holds whitespace), split by PostgreSQL:
+# psycopg spells a list of a few hundred strings into the statement in Python, a millisecond of a write.
+_PLACEHOLDER = {"created_at": "COALESCE(%s, statement_timestamp())", "tokens": "string_to_array(%s, ' ')"}
+_PLACEHOLDERS = "(" + ", ".join(_PLACEHOLDER.get(column, "%s") for column in _COLUMNS) + ")"
+# The vocabulary's new words and the search rows, as the CTEs of a statement (one round trip on every API
+# write). Our own names only; ``{rows}`` becomes one placeholder group per row.
+_CTES = (
+    "words AS (INSERT INTO report_search_word (word) SELECT unnest(string_to_array(%s, ' ')) ORDER BY 1 "  # noqa: S608
+    f"ON CONFLICT DO NOTHING), search AS (INSERT INTO report_search ({', '.join(_COLUMNS)}) VALUES {{rows}} "
     "ON CONFLICT (report_id) DO UPDATE SET "
     + ", ".join(f"{column} = EXCLUDED.{column}" for column in _COLUMNS[1:])
-    + f") {write_version.MOVE_SQL}"
+    + ")"
 )
 
 
-def index_loaded(reports: list[Report], using: str = DEFAULT_DB_ALIAS) -> int:
-    """``index_reports`` for reports the caller holds with their current version (``save_report`` has just
-    stored it), without reading them again.
+def index_ctes(reports: list[Report]) -> tuple[str, list]:
+    """(SQL, parameters) of the CTEs that write these reports' search rows and new vocabulary words, for a
+    statement of the caller's (which may store the versions in the same round trip). Each report is held
+    with its ``current`` version; one whose row is not stored yet (``created_at`` None) gets the time its
+    row will get.
 
     Plain SQL, not ``bulk_create``: on every API write, model instances for a row and a hundred words, and a
     conversion of each of its few hundred tokens, were a fifth of the write's Python time."""
-    if not reports:
-        return 0
     rows = [search_row(report) for report in reports]
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(rows))
-    words = sorted(words_of(row.document for row in rows))
-    values = [getattr(row, column) for row in rows for column in _COLUMNS]
-    with connections[using].cursor() as cursor:
-        cursor.execute(_INDEX_SQL.format(rows=placeholders), [words, *values])
-    write_version.forget(using)  # moved by the statement above
-    write_version.move_after_commit(using)  # cached totals no longer hold
-    return len(rows)
+    words = " ".join(words_of(row.document for row in rows))
+    values = [_value(row, column) for row in rows for column in _COLUMNS]
+    return _CTES.format(rows=", ".join([_PLACEHOLDERS] * len(rows))), [words, *values]
+
+
+def _value(row: ReportSearch, column: str) -> object:
+    return " ".join(row.tokens) if column == "tokens" else getattr(row, column)

@@ -40,17 +40,21 @@ def current(using: str = DEFAULT_DB_ALIAS) -> int:
     return version
 
 
-MOVE_SQL = f"SELECT nextval('{SEQUENCE}')"
+# For a writer that makes the first move in a statement of its own (then calls ``moved_in_statement``).
+MOVE_EXPRESSION = f"nextval('{SEQUENCE}')"
+MOVE_SQL = f"SELECT {MOVE_EXPRESSION}"
 
 
 def bump(using: str = DEFAULT_DB_ALIAS) -> None:
     """Call inside the transaction that writes reports: moves the version now and again after commit."""
     _move(using)
-    move_after_commit(using)
+    transaction.on_commit(partial(_move, using), using=using)
 
 
-def move_after_commit(using: str = DEFAULT_DB_ALIAS) -> None:
-    """The second move, for a writer that made the first in a statement of its own (``MOVE_SQL``)."""
+def moved_in_statement(using: str = DEFAULT_DB_ALIAS) -> None:
+    """For a writer whose own statement made the first move (``MOVE_SQL``): the version is read afresh,
+    and moves again after commit."""
+    forget(using)
     transaction.on_commit(partial(_move, using), using=using)
 
 

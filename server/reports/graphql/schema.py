@@ -11,12 +11,11 @@ from strawberry_django.pagination import OffsetPaginationInput
 
 from graphql_schema.access import ReporterRequired, ViewerRequired, note_reports_returned
 from graphql_schema.scalars import LocalDateTime
-from server.access import audit
 from server.reports import search, selectors
 from server.reports.graphql.inputs import ReportFilter, ReportOrder
 from server.reports.graphql.types import ReportPage, ReportStatistics, ReportType
 from server.reports.lifecycle import LifecycleViolation, UnknownStatus
-from server.reports.services import InvalidReport, ReportChanged, save_report
+from server.reports.services import InvalidReport, ReportChanged, audit_write, save_report
 from server.studies.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_page_bounds
 
 
@@ -104,19 +103,15 @@ class ReportMutation:
         fields = {name: value for name, value in vars(report).items() if value is not None}
         expected = fields.pop("expected_version", None)
         try:
-            saved = save_report(**fields, expected_version=expected)
+            saved = save_report(
+                **fields,
+                expected_version=expected,
+                on_saved=lambda saved: audit_write(info.context.request, 200, saved, report.exam_id),
+            )
         except (InvalidReport, UnknownStatus) as error:
             raise GraphQLError(str(error), extensions={"code": "BAD_USER_INPUT"}) from None
         except LifecycleViolation as error:
             raise GraphQLError(str(error), extensions={"code": "CONFLICT"}) from None
         except ReportChanged:
             raise GraphQLError("Report has changed", extensions={"code": "PRECONDITION_FAILED"}) from None
-        audit.record_event(
-            audit.REPORT_WRITE,
-            200,
-            info.context.request,
-            parameters={"report_id": saved.report_id, "version": saved.version, "action": saved.action},
-            record_count=1,
-            exam_ids=[report.exam_id],
-        )
         return SavedReport(report_id=saved.report_id, version=saved.version, action=saved.action)
