@@ -69,6 +69,29 @@ class ImportReport:
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds else 0.0
 
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    def run_counts(self) -> dict[str, int]:
+        """This import's counts, by the ``ImportRun`` field that keeps them."""
+        names = ("rows_read", "rows_valid", "inserted", "updated", "unchanged", "deleted", "not_written")
+        return {
+            **{name: getattr(self, name) for name in names},
+            "duplicates_identical": self.duplicates_identical,
+            "skipped": self.skipped,
+            "invalid_rows": self.invalid_rows,
+            "conflicts": len(self.conflicts),
+        }
+
+    def log_counts(self) -> str:
+        return (
+            f"read {self.rows_read}, inserted {self.inserted}, updated {self.updated}, "
+            f"not written {self.not_written}, unchanged {self.unchanged}, "
+            f"identical duplicates {self.duplicates_identical}, skipped {self.skipped}, "
+            f"{len(self.invalid)} problems, {len(self.conflicts)} conflicts"
+        )
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data["rows_per_second"] = round(self.rows_per_second, 1)
@@ -95,8 +118,7 @@ class ImportReport:
             f"identical duplicates {self.duplicates_identical:,}, "
             f"invalid {self.invalid_rows:,} rows ({len(self.invalid):,} problems), "
             f"conflicts {len(self.conflicts):,} exam_ids ({self.conflict_rows:,} rows), "
-            f"skipped {self.skipped:,}"
-            + (f", deleted {self.deleted:,}" if self.deleted else ""),
+            f"skipped {self.skipped:,}" + (f", deleted {self.deleted:,}" if self.deleted else ""),
             f"  {self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s"
             + (f"; the table now holds {self.total_after:,} studies" if self.total_after is not None else ""),
         ]

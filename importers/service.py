@@ -24,9 +24,9 @@ from importers.intake import Intake
 from importers.models import ImportRun
 from importers.readers import SourceError, detect_format, open_source
 from importers.report import COMMITTED, DRY_RUN, ROLLED_BACK, ImportReport
+from importers.runs import finish, save_run
 from importers.targets import INSERT, MODES, REPLACE, UPSERT, Target, VerificationError, target_for
 from server.core.data_version import bump_data_version
-from server.core.metrics import record_import_run
 
 logger = logging.getLogger("importers")
 
@@ -136,9 +136,9 @@ def import_studies(
         _rolled_back(report, database_message(error))
     except BaseException as error:  # a kill or a bug: record it, then let it go on
         _rolled_back(report, f"interrupted: {type(error).__name__}")
-        _finish(report, run, clock, report_path, using)
+        finish(report, run, clock, report_path, using)
         raise
-    _finish(report, run, clock, report_path, using)
+    finish(report, run, clock, report_path, using)
     return report
 
 
@@ -219,7 +219,7 @@ def _write(report: ImportReport, run: ImportRun, target: Target, batches, on_pro
         if changed:
             bump_data_version(using=target.using, search_profile=profile)
         report.outcome = COMMITTED
-        _save_run(run, report, target.using)
+        save_run(run, report, target.using)
 
 
 def _repeats(intake: Intake, differing: set[str]) -> tuple[dict, dict[str, list[int]]]:
@@ -245,51 +245,6 @@ def _abort_message(report: ImportReport) -> str:
     return (
         " and ".join(parts) + ": nothing was written. Fix the file, or use --skip-invalid to write the valid "
         "rows and skip (and list) these"
-    )
-
-
-def _save_run(run: ImportRun, report: ImportReport, using: str) -> None:
-    run.file_size = report.size
-    run.sha256 = report.sha256
-    run.format = report.format
-    run.outcome = report.outcome
-    run.finished_at = timezone.now()
-    run.error = report.error or ""
-    for name in ("rows_read", "rows_valid", "inserted", "updated", "unchanged", "deleted", "not_written"):
-        setattr(run, name, getattr(report, name))
-    run.duplicates_identical = report.duplicates_identical
-    run.skipped = report.skipped
-    run.invalid_rows = report.invalid_rows
-    run.conflicts = len(report.conflicts)
-    run.save(using=using)
-
-
-def _finish(report: ImportReport, run: ImportRun, clock: float, report_path, using: str) -> None:
-    report.seconds = round(time.perf_counter() - clock, 3)
-    report.finished_at = timezone.now().isoformat(timespec="seconds")
-    if report.outcome != COMMITTED:
-        try:
-            _save_run(run, report, using)
-        except DatabaseError:
-            logger.exception("import %s: could not record its outcome", run.id)
-    if report_path is not None:
-        report.write_json(Path(report_path))
-    record_import_run(report.format or "unknown", report.outcome, report.inserted + report.updated)
-    logger.info(
-        "import %s %s: read %d, inserted %d, updated %d, not written %d, unchanged %d, "
-        "identical duplicates %d, skipped %d, %d problems, %d conflicts%s",
-        run.id,
-        report.outcome,
-        report.rows_read,
-        report.inserted,
-        report.updated,
-        report.not_written,
-        report.unchanged,
-        report.duplicates_identical,
-        report.skipped,
-        len(report.invalid),
-        len(report.conflicts),
-        f" ({report.error})" if report.error else "",
     )
 
 

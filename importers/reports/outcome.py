@@ -57,6 +57,31 @@ class ReportsImportReport:
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds else 0.0
 
+    @property
+    def written(self) -> int:
+        return self.new_reports + self.new_versions
+
+    def run_counts(self) -> dict[str, int]:
+        """This import's counts, by the ``ImportRun`` field that keeps them (``inserted``: versions)."""
+        return {
+            "rows_read": self.rows_read,
+            "rows_valid": self.rows_read - self.skipped,
+            "inserted": self.written,
+            "unchanged": self.unchanged,
+            "not_written": self.not_written,
+            "duplicates_identical": self.duplicates,
+            "skipped": self.skipped,
+            "invalid_rows": self.invalid_rows,
+        }
+
+    def log_counts(self) -> str:
+        return (
+            f"reports read {self.rows_read} (system_data {self.system_data}), "
+            f"new reports {self.new_reports}, new versions {self.new_versions}, "
+            f"not written {self.not_written}, unchanged {self.unchanged}, "
+            f"skipped {self.skipped}, {len(self.invalid)} problems"
+        )
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data["rows_per_second"] = round(self.rows_per_second, 1)

@@ -23,10 +23,10 @@ from importers.reports.history import Histories, UnsortedSource
 from importers.reports.outcome import ReportsImportReport
 from importers.reports.postgres import ReportsTarget
 from importers.reports.source import LegacyReports, detect_format
+from importers.runs import finish, save_run
 from importers.service import database_message, no_cyclic_gc, os_user, sha256_of
 from importers.targets import VerificationError
 from server.core.data_version import bump_data_version, data_version_key, stored_search_profile
-from server.core.metrics import record_import_run
 
 logger = logging.getLogger("importers")
 MODE = "reports"  # what ImportRun.mode says of a reports import
@@ -90,9 +90,9 @@ def import_reports(
         _rolled_back(report, database_message(error))
     except BaseException as error:  # a kill or a bug: record it, then let it go on
         _rolled_back(report, f"interrupted: {type(error).__name__}")
-        _finish(report, run, clock, report_path, using)
+        finish(report, run, clock, report_path, using)
         raise
-    _finish(report, run, clock, report_path, using)
+    finish(report, run, clock, report_path, using)
     return report
 
 
@@ -152,42 +152,4 @@ def _write(report: ReportsImportReport, run: ImportRun, source: LegacyReports, u
             profile = stored_search_profile(data_version_key(using), using)
             bump_data_version(using=using, search_profile=profile)
         report.outcome = COMMITTED
-        _save_run(run, report, using)
-
-
-def _save_run(run: ImportRun, report: ReportsImportReport, using: str) -> None:
-    run.file_size = report.size
-    run.sha256 = report.sha256
-    run.format = report.format
-    run.outcome = report.outcome
-    run.finished_at = timezone.now()
-    run.error = report.error or ""
-    run.rows_read = report.rows_read
-    run.rows_valid = report.rows_read - report.skipped
-    run.inserted = report.new_reports + report.new_versions  # versions written
-    run.unchanged = report.unchanged
-    run.not_written = report.not_written
-    run.duplicates_identical = report.duplicates
-    run.skipped = report.skipped
-    run.invalid_rows = report.invalid_rows
-    run.save(using=using)
-
-
-def _finish(report: ReportsImportReport, run: ImportRun, clock: float, report_path, using: str) -> None:
-    report.seconds = round(time.perf_counter() - clock, 3)
-    report.finished_at = timezone.now().isoformat(timespec="seconds")
-    if report.outcome != COMMITTED:
-        try:
-            _save_run(run, report, using)
-        except DatabaseError:
-            logger.exception("import %s: could not record its outcome", run.id)
-    if report_path is not None:
-        report.write_json(Path(report_path))
-    record_import_run(report.format or "unknown", report.outcome, report.new_reports + report.new_versions)
-    logger.info(
-        "import %s %s: reports read %d (system_data %d), new reports %d, new versions %d, not written %d, "
-        "unchanged %d, skipped %d, %d problems%s",
-        run.id, report.outcome, report.rows_read, report.system_data, report.new_reports, report.new_versions,
-        report.not_written, report.unchanged, report.skipped, len(report.invalid),
-        f" ({report.error})" if report.error else "",
-    )  # fmt: skip
+        save_run(run, report, using)
