@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connections
 
+from importers.reports.derive import derived
 from importers.reports.history import History
 from importers.reports.rows import (
     REPORT_COLUMNS,
@@ -34,7 +35,6 @@ from importers.reports.rows import (
     VERSION_EXTRA,
     Copier,
     copy_statement,
-    rows_of,
 )  # fmt: skip
 from importers.targets import VerificationError
 from server.reports import lifecycle, write_version
@@ -156,7 +156,7 @@ class ReportsTarget:
         self.dry_run = dry_run
         self.connection = connections[using]
         self.deferred = ExitStack()
-        self.direct = False
+        self.direct = self.large = False
         self.reports_before = self.versions_before = 0
         self.words: set[str] = set()
         self.loaded = Loaded()
@@ -186,7 +186,7 @@ class ReportsTarget:
             self.now = cursor.execute("SELECT transaction_timestamp()").fetchone()[0]
         self.zone = ZoneInfo(settings.TIME_ZONE)
         self.direct = not self.dry_run and self.reports_before == 0 and self.versions_before == 0
-        large = expected_rows is None or expected_rows >= LARGE
+        large = self.large = expected_rows is None or expected_rows >= LARGE
         if self.direct:
             self._execute(f"TRUNCATE {REPORT}, {VERSION}, {SEARCH}")  # empty already; allows COPY FREEZE
             self.words_direct = words == 0
@@ -228,9 +228,9 @@ class ReportsTarget:
         trim = (len(REPORT_COLUMNS), len(VERSION_COLUMNS), len(SEARCH_COLUMNS))
         reports, versions, searches = [], [], []
         try:
-            for history in histories:
-                report, history_rows, search, words = rows_of(history, self.next_id, self.now, self.zone)
-                self.next_id += len(history_rows)
+            for report, history_rows, search, words in derived(
+                self._numbered(histories), self.now, self.zone, parallel=self.large
+            ):
                 if self.direct:
                     self.words.update(words)
                     reports.append(report[: trim[0]])
@@ -253,6 +253,12 @@ class ReportsTarget:
             for table in (STG_REPORT, STG_VERSION, STG_SEARCH):
                 self._execute(f"ANALYZE {table}")
         return self.loaded
+
+    def _numbered(self, histories: Iterator[History]) -> Iterator[tuple[History, int]]:
+        """Each history with the id of its first version (the ids of a direct load are ours to give)."""
+        for history in histories:
+            yield history, self.next_id
+            self.next_id += len(history.versions)
 
     def classify(self) -> Classified:
         """New reports, and for stored ones which staged versions they have and which go on the end."""
